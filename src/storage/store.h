@@ -1,0 +1,135 @@
+#pragma once
+
+// SecretStore: the persistence interface behind the secrets service.
+//
+// The store knows rows, not semantics: staging-label rules, idempotency and deletion windows live
+// in src/secrets. Ciphertext and metadata JSON are opaque bytes here. Each backend (SQLite today,
+// PostgreSQL later) implements this interface and passes storage/store_conformance.cc.
+//
+// Contract for every backend:
+//  - Commit() is atomic, and returns OK only once the change is durable (survives kill -9 and
+//    power loss to the extent fsync promises).
+//  - Commit() checks `expected_revision` against the stored revision of the secret and returns
+//    kAborted on a mismatch, so two writers cannot both win a read-modify-write race; the caller
+//    re-reads and retries. expected_revision == 0 means "the secret must not exist yet"; a
+//    (region, name) clash then yields kAlreadyExists.
+//  - All methods are thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace coffer::storage {
+
+struct SecretRecord {
+  std::string arn;  // primary key
+  std::string region;
+  std::string name;  // unique per region among stored (not yet purged) secrets
+  std::int64_t created_ms = 0;
+  // Set while the secret is scheduled for deletion: the time after which it may be purged.
+  std::optional<std::int64_t> deletion_date_ms;
+  // Everything else the service keeps (description, tags, rotation, policy, ...). Opaque here.
+  std::string meta_json;
+  // Set by the store: 1 on first commit, +1 on each later commit of this secret.
+  std::int64_t revision = 0;
+};
+
+struct VersionRecord {
+  std::string version_id;
+  std::vector<std::string> stages;  // order preserved
+  std::int64_t created_ms = 0;
+  std::optional<std::int64_t> last_accessed_ms;
+  // Envelope blob (crypto/envelope.h). Empty when a listing skipped it.
+  std::string ciphertext;
+  // Master-key version that wraps this version's data key; lets `keys rotate` find stale rows.
+  std::uint32_t key_version = 0;
+};
+
+struct VersionUpdate {
+  std::string version_id;
+  std::optional<std::vector<std::string>> stages;
+  std::optional<std::int64_t> last_accessed_ms;
+};
+
+// One atomic change to one secret.
+struct Mutation {
+  SecretRecord secret;                // upserted (revision field ignored)
+  std::int64_t expected_revision = 0; // 0: the secret must not exist yet
+  std::vector<VersionRecord> new_versions;
+  std::vector<VersionUpdate> version_updates;
+  std::vector<std::string> deleted_versions;
+  bool purge = false;  // delete the secret row and all its versions instead of upserting
+};
+
+struct AccessKeyRecord {
+  std::string access_key_id;  // primary key
+  std::string principal_arn;
+  std::string user_name;
+  std::string status = "Active";  // Active | Inactive
+  std::int64_t created_ms = 0;
+  std::string secret_ciphertext;  // envelope blob of the secret access key
+  std::uint32_t key_version = 0;
+};
+
+// A row whose data key must be rewrapped under a newer master key.
+struct WrappedRef {
+  enum class Kind { kSecretVersion, kAccessKey };
+  Kind kind = Kind::kSecretVersion;
+  std::string arn;         // kSecretVersion
+  std::string version_id;  // kSecretVersion
+  std::string access_key_id;  // kAccessKey
+  std::string ciphertext;
+  std::uint32_t key_version = 0;
+};
+
+class SecretStore {
+ public:
+  virtual ~SecretStore() = default;
+
+  // --- secrets ---
+  virtual Result<std::optional<SecretRecord>> GetSecretByArn(const std::string& arn) = 0;
+  virtual Result<std::optional<SecretRecord>> GetSecretByName(const std::string& region,
+                                                              const std::string& name) = 0;
+  // Every stored secret of a region (including those scheduled for deletion), by created_ms.
+  virtual Result<std::vector<SecretRecord>> ListSecrets(const std::string& region) = 0;
+  // Secrets of any region whose deletion_date_ms <= now_ms.
+  virtual Result<std::vector<SecretRecord>> ListDueForPurge(std::int64_t now_ms) = 0;
+  virtual Result<std::int64_t> CountSecrets() = 0;
+
+  // --- versions ---
+  // All versions of a secret without ciphertext, oldest first.
+  virtual Result<std::vector<VersionRecord>> ListVersions(const std::string& arn) = 0;
+  // With ciphertext.
+  virtual Result<std::optional<VersionRecord>> GetVersion(const std::string& arn,
+                                                          const std::string& version_id) = 0;
+  virtual Result<std::optional<VersionRecord>> GetVersionByStage(const std::string& arn,
+                                                                 const std::string& stage) = 0;
+
+  // Atomic and durable; see the contract above.
+  virtual Status Commit(const Mutation& mutation) = 0;
+
+  // --- access keys ---
+  virtual Status PutAccessKey(const AccessKeyRecord& key) = 0;  // insert or replace; durable
+  virtual Result<std::optional<AccessKeyRecord>> GetAccessKey(const std::string& access_key_id) = 0;
+  virtual Result<std::vector<AccessKeyRecord>> ListAccessKeys() = 0;
+  virtual Status DeleteAccessKey(const std::string& access_key_id) = 0;
+
+  // --- master-key rotation ---
+  // Up to `limit` wrapped rows whose key_version != `current_key_version`.
+  virtual Result<std::vector<WrappedRef>> ListStaleWrapped(std::uint32_t current_key_version,
+                                                           std::size_t limit) = 0;
+  // Replaces the ciphertext only if it still equals ref.ciphertext (compare-and-swap), so a
+  // concurrent writer is never overwritten. Returns whether the row was replaced.
+  virtual Result<bool> ReplaceWrapped(const WrappedRef& ref, const std::string& new_ciphertext,
+                                      std::uint32_t new_key_version) = 0;
+
+  // --- small key/value settings (instance id, schema info) ---
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+  virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
+};
+
+}  // namespace coffer::storage
