@@ -4,7 +4,8 @@
 //
 // The store knows rows, not semantics: staging-label rules, idempotency and deletion windows live
 // in src/secrets. Ciphertext and metadata JSON are opaque bytes here. Each backend (SQLite today,
-// PostgreSQL later) implements this interface and passes storage/store_conformance.cc.
+// PostgreSQL later) implements this interface and passes the conformance suite
+// (storage/store_conformance.h, tests in storage/store_conformance_test.cc).
 //
 // Contract for every backend:
 //  - Commit() is atomic, and returns OK only once the change is durable (survives kill -9 and
@@ -14,6 +15,18 @@
 //    re-reads and retries. expected_revision == 0 means "the secret must not exist yet"; a
 //    (region, name) clash then yields kAlreadyExists.
 //  - All methods are thread-safe.
+//  - An absent secret has revision 0: expected_revision == 0 on an existing ARN is a mismatch
+//    (kAborted), and a purge of an absent secret with expected_revision == 0 is a no-op.
+//  - Within one Commit: the secret row is upserted first, then deleted_versions are removed,
+//    new_versions inserted, version_updates applied. A new version whose id exists fails the
+//    Commit with kAlreadyExists; an update or delete naming a missing version with kNotFound. A
+//    purge ignores the version lists. After the Commit a stage names at most one version of the
+//    secret, else the Commit fails with kInvalidArgument (the service moves labels explicitly).
+//  - A failed Commit changes nothing.
+//  - Orders: ListSecrets by (created_ms, arn); ListVersions by created_ms, ties in insertion
+//    order; ListDueForPurge by (deletion_date_ms, arn); ListAccessKeys by (created_ms,
+//    access_key_id); ListStaleWrapped: versions first, then access keys.
+//  - DeleteAccessKey of an unknown id returns kNotFound.
 
 #include <cstdint>
 #include <memory>
