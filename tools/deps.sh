@@ -1,0 +1,30 @@
+# Sourced by tools/run-server.sh and tools/test.sh: installs the Debian 12 packages that are
+# missing, and nothing else. Usage: coffer_install_deps build|test
+coffer_install_deps() {
+  local -a pkgs=(
+    g++ cmake make ccache pkg-config
+    libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libfmt-dev
+    libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
+  )
+  if [[ "${1:-build}" == test ]]; then
+    pkgs+=(
+      awscli python3-boto3 python3-botocore python3-pytest python3-cryptography
+      openssh-client openssl curl procps clang libclang-rt-14-dev
+    )
+  fi
+  local -a missing=()
+  local p
+  for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}"
+  fi
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs what is missing (apt-get), builds, and runs every test:
+#   1. Release build; unit tests, fuzz-corpus replays, and integration tests against the real
+#      aws CLI v2 (Debian), boto3 1.26 (Debian) and boto3 1.43 (where present).
+#   2. The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
+#   3. A short libFuzzer run of every fuzz target (clang, preset fuzz).
+# Env: COFFER_FUZZ_SECONDS (default 30 per target), COFFER_SKIP_ASAN=1, COFFER_SKIP_FUZZ=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/deps.sh
+coffer_install_deps test
+
+jobs=$(nproc)
+log_dir=$(mktemp -d)
+passed=0
+failed=0
+
+count() {  # count <ctest log>: adds ctest's totals to passed/failed
+  local line total nfail
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$1" | tail -1 || true)
+  [[ -n "$line" ]] || return 0
+  nfail=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+  total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+  passed=$((passed + total - nfail))
+  failed=$((failed + nfail))
+}
+
+echo "== 1/3 release build and all tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+set +e
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900 | tee "$log_dir/release.log"
+rc1=${PIPESTATUS[0]}
+set -e
+count "$log_dir/release.log"
+
+rc2=0
+if [[ "${COFFER_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== 2/3 unit tests under ASan+UBSan"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  set +e
+  ctest --preset asan -j"$jobs" | tee "$log_dir/asan.log"
+  rc2=${PIPESTATUS[0]}
+  set -e
+  count "$log_dir/asan.log"
+fi
+
+rc3=0
+if [[ "${COFFER_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== 3/3 libFuzzer runs"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+  secs=${COFFER_FUZZ_SECONDS:-30}
+  for bin in build-fuzz/fuzz/coffer_*_fuzz; do
+    name=$(basename "$bin" _fuzz)
+    name=${name#coffer_}
+    work=$(mktemp -d)
+    cp -r "fuzz/corpus/$name/." "$work/"
+    if "$bin" -max_total_time="$secs" -print_final_stats=0 -artifact_prefix="$log_dir/$name-" \
+        "$work" >"$log_dir/fuzz-$name.log" 2>&1; then
+      echo "fuzz $name: ok (${secs}s)"
+      passed=$((passed + 1))
+    else
+      echo "fuzz $name: FAILED; crash input saved under $log_dir; last lines:"
+      tail -30 "$log_dir/fuzz-$name.log"
+      failed=$((failed + 1))
+      rc3=1
+    fi
+  done
+fi
+
+echo "summary: $passed passed, $failed failed"
+if ((rc1 != 0 || rc2 != 0 || rc3 != 0)); then
+  exit 1
+fi
