@@ -347,7 +347,8 @@ Result<std::unique_ptr<Keyring>> OpenFileKeyring(const std::string& path, bool c
 Result<std::unique_ptr<Keyring>> KeyringFromText(std::string_view text) {
   const std::string_view trimmed = TrimSpace(text);
   if (trimmed.empty()) return Status::InvalidArgument("the master key text is empty");
-  if (trimmed.front() == '{') {
+  // Base64 never starts with a bracket, so anything that does is meant as JSON.
+  if (trimmed.front() == '{' || trimmed.front() == '[') {
     COFFER_ASSIGN_OR_RETURN(KeyringContents contents,
                             internal::ParseKeyringJson(trimmed, "the master key text"));
     return std::unique_ptr<Keyring>(std::make_unique<StaticKeyring>(std::move(contents)));
