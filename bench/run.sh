@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# coffer benchmark: GetSecretValue vs an nginx baseline, and durable PutSecretValue, in one run.
+#
+#   bash bench/run.sh
+#
+# 1. installs what is missing (apt-get): the build deps, wrk, nginx, curl, python3-botocore;
+# 2. builds `coffer` in Release in build-bench/ (or uses $COFFER_BIN) and bench/put_load.cc;
+# 3. starts `coffer server --dev` on 127.0.0.1 with a data dir on disk, with fixed root
+#    credentials, and creates a secret holding a 200-byte JSON of database credentials;
+# 4. pre-signs a GetSecretValue request with botocore and replays it with wrk (-t2 -c32 -d10s);
+# 5. runs Debian's nginx answering a body of exactly the same size, same wrk script, interleaved
+#    with coffer round by round (coffer, nginx, coffer, nginx, ...);
+# 6. runs put_load: 32 connections of PutSecretValue, each request with a fresh
+#    ClientRequestToken and its own SigV4 signature, acknowledged only once durable;
+# 7. prints the markdown table and writes it to bench/results.md.
+#
+# Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (32),
+# BENCH_THREADS (2), BENCH_PUT_SECRETS (2048), BENCH_VALUE_BYTES (200), COFFER_BIN (skip the
+# build), COFFER_BENCH_BUILD_DIR (build-bench), BENCH_WORK_DIR (a fresh dir under /var/tmp),
+# BENCH_RESULTS (bench/results.md), BENCH_PROFILE=1 (also record `perf` profiles of the server,
+# see bench/README.md).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS="${BENCH_ROUNDS:-3}"
+DURATION="${BENCH_DURATION:-10}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+PUT_SECRETS="${BENCH_PUT_SECRETS:-2048}"
+VALUE_BYTES="${BENCH_VALUE_BYTES:-200}"
+BUILD_DIR="${COFFER_BENCH_BUILD_DIR:-$ROOT/build-bench}"
+RESULTS_MD="${BENCH_RESULTS:-$ROOT/bench/results.md}"
+REGION=us-east-1
+PY=/usr/bin/python3
+# Fixed, deterministic root credentials; the server honours these in --dev mode.
+export COFFER_ROOT_ACCESS_KEY_ID="${COFFER_ROOT_ACCESS_KEY_ID:-AKIACOFFERBENCH00001}"
+export COFFER_ROOT_SECRET_ACCESS_KEY="${COFFER_ROOT_SECRET_ACCESS_KEY:-benchBenchBenchBenchBenchBenchBench0001}"
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+WORK="${BENCH_WORK_DIR:-$(mktemp -d /var/tmp/coffer-bench.XXXXXX)}"
+mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  local rc=$?
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    # Give each process a few seconds to drain, then insist.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if ((rc != 0)); then
+    log "failed (exit $rc); logs kept in $WORK"
+  elif [[ -z "${BENCH_WORK_DIR:-}" && -z "${BENCH_KEEP:-}" ]]; then
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# 1. Packages.
+install_deps() {
+  source "$ROOT/tools/deps.sh"
+  coffer_install_deps build
+  local -a want=(wrk nginx curl python3 python3-botocore) missing=()
+  local p
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. Builds: coffer (Release) and the put_load generator against the project's sigv4 library.
+build() {
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCOFFER_BUILD_TESTS=OFF >/dev/null
+  local -a targets=(coffer_sigv4 coffer_crypto coffer_core)
+  if [[ -z "${COFFER_BIN:-}" ]]; then
+    targets+=(coffer)
+  fi
+  log "building ${targets[*]} in $BUILD_DIR (Release)"
+  cmake --build "$BUILD_DIR" --target "${targets[@]}" -j"$(nproc)" >"$WORK/build.log" 2>&1 ||
+    { tail -40 "$WORK/build.log" >&2; die "build failed (full log: $WORK/build.log)"; }
+  COFFER_BIN="${COFFER_BIN:-$BUILD_DIR/coffer}"
+  [[ -x "$COFFER_BIN" ]] || die "no coffer binary at $COFFER_BIN"
+
+  PUT_LOAD="$BUILD_DIR/bench/put_load"
+  local -a libs=("$BUILD_DIR/src/sigv4/libcoffer_sigv4.a" "$BUILD_DIR/src/crypto/libcoffer_crypto.a"
+                 "$BUILD_DIR/src/core/libcoffer_core.a")
+  local stale=0 f
+  for f in "$ROOT/bench/put_load.cc" "$ROOT/src/sigv4/sigv4.h" "${libs[@]}"; do
+    [[ -e "$PUT_LOAD" && ! "$f" -nt "$PUT_LOAD" ]] || stale=1
+  done
+  if ((stale)); then
+    log "building put_load"
+    mkdir -p "$BUILD_DIR/bench"
+    g++ -O2 -std=c++20 -Wall -Wextra -I"$ROOT/src" "$ROOT/bench/put_load.cc" "${libs[@]}" \
+      -lcrypto -pthread -o "$PUT_LOAD"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# 3. The servers.
+wait_for_http() {  # URL: waits up to 30 s for any HTTP answer
+  for _ in $(seq 300); do
+    curl -s -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_coffer() {
+  local -a args=(server --dev --listen 127.0.0.1:0 --port-file "$WORK/coffer.port"
+                 --data-dir "$WORK/data" --region "$REGION")
+  # Per-request info logging would be measured too; ask for warnings only if the flag exists.
+  if "$COFFER_BIN" server --help 2>&1 | grep -q -- '--log-level'; then
+    args+=(--log-level warn)
+  fi
+  mkdir -p "$WORK/data"
+  log "starting: $COFFER_BIN ${args[*]}"
+  "$COFFER_BIN" "${args[@]}" >"$WORK/coffer.log" 2>&1 &
+  COFFER_PID=$!
+  PIDS+=("$COFFER_PID")
+  for _ in $(seq 300); do
+    [[ -s "$WORK/coffer.port" ]] && break
+    kill -0 "$COFFER_PID" 2>/dev/null || { tail -20 "$WORK/coffer.log" >&2; die "coffer exited"; }
+    sleep 0.1
+  done
+  COFFER_PORT="$(tr -dc 0-9 <"$WORK/coffer.port")"
+  [[ -n "$COFFER_PORT" ]] || die "coffer wrote no port to $WORK/coffer.port"
+  COFFER_URL="http://127.0.0.1:$COFFER_PORT"
+  wait_for_http "$COFFER_URL/healthz" || die "coffer does not answer on $COFFER_URL"
+  log "coffer listening on $COFFER_URL (pid $COFFER_PID)"
+}
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# nginx answering `return 200 '<body>'` for any method: the same POST as coffer gets, its body
+# read and discarded, and a response body byte-for-byte as long as coffer's.
+start_nginx() {
+  local body_file="$1" dir="$WORK/nginx"
+  mkdir -p "$dir"
+  NGINX_PORT="$(free_port)"
+  "$PY" - "$body_file" "$dir" "$NGINX_PORT" <<'EOF'
+import sys
+body_file, d, port = sys.argv[1:4]
+body = open(body_file, "rb").read().decode("latin-1")
+# nginx single-quoted strings: escape \ and '; '$' would start a variable, so use '_' (same size).
+literal = body.replace("\\", "\\\\").replace("'", "\\'").replace("$", "_")
+conf = f"""
+worker_processes 2;
+error_log {d}/error.log warn;
+pid {d}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  default_type application/x-amz-json-1.1;
+  keepalive_requests 1000000;
+  client_body_temp_path {d}/client_body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ return 200 '{literal}'; }}
+  }}
+}}
+"""
+open(f"{d}/nginx.conf", "w").write(conf)
+EOF
+  log "starting: nginx (worker_processes 2) on 127.0.0.1:$NGINX_PORT"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' \
+    >"$dir/stdout.log" 2>&1 &
+  PIDS+=("$!")
+  NGINX_URL="http://127.0.0.1:$NGINX_PORT"
+  wait_for_http "$NGINX_URL/" || { cat "$dir/error.log" >&2; die "nginx did not start"; }
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4./5. GetSecretValue with wrk, against coffer and nginx.
+awsreq() { "$PY" "$ROOT/bench/awsreq.py" "$@"; }
+
+GET_SECRET=bench/db-credentials
+get_body() { printf '{"SecretId":"%s"}' "$GET_SECRET"; }
+
+presign_get() {  # -> $WORK/get.lua and $WORK/get.curl, fresh signature (valid 5 minutes)
+  awsreq presign --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
+    --body "$(get_body)" --lua "$WORK/get.lua" --curl "$WORK/get.curl"
+}
+
+field() {  # field "name=v name2=v2 ..." name2 -> v2 (0 when absent)
+  local kv
+  for kv in $1; do
+    if [[ "${kv%%=*}" == "$2" ]]; then
+      echo "${kv#*=}"
+      return
+    fi
+  done
+  echo 0
+}
+
+record() {  # KIND ROUND LINE: appends one results.tsv row and logs it
+  local f=() k
+  for k in requests rps p50_us p90_us p99_us max_us; do f+=("$(field "$3" "$k")"); done
+  echo "$1 $2 ${f[*]}" >>"$WORK/results.tsv"
+  log "$(printf '%-10s round %s: %8.0f req/s  p50 %6d us  p99 %6d us  (%d requests)' "$1" "$2" \
+    "${f[1]}" "${f[2]}" "${f[4]}" "${f[0]}")"
+}
+
+# run_wrk KIND ROUND URL: appends "KIND ROUND requests rps p50 p90 p99 max" to results.tsv.
+run_wrk() {
+  local kind="$1" round="$2" url="$3" out="$WORK/wrk-$1-$2.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/get.lua" "$url/" \
+    >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $kind"; }
+  local line
+  line="$(grep '^BENCH ' "$out")" || { cat "$out" >&2; die "no BENCH line from wrk ($kind)"; }
+  # A signature problem shows up as non-2xx (status_err); any error invalidates the round.
+  local k errors=0
+  for k in status_err connect_err read_err write_err timeout_err; do
+    errors=$((errors + $(field "$line" "$k")))
+  done
+  if ((errors > 0)); then
+    cat "$out" >&2
+    curl -s -K "$WORK/get.curl" "$url/" >&2 || true
+    die "wrk saw errors against $kind: $line"
+  fi
+  record "$kind" "$round" "$line"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 6. PutSecretValue with put_load.
+run_put_load() {  # KIND ROUND args...: appends a results.tsv line
+  local kind="$1" round="$2" out="$WORK/put_load-$1-$2.txt"
+  shift 2
+  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" -c "$CONNECTIONS" -t "$THREADS" \
+    --value-bytes "$VALUE_BYTES" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "put_load $kind failed"; }
+  local line
+  line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from put_load"; }
+  record "$kind" "$round" "$line"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Optional: where the server's time goes (BENCH_PROFILE=1; needs `perf`).
+profile_server() {
+  command -v perf >/dev/null || { log "BENCH_PROFILE: perf not installed, skipped"; return; }
+  local dir="$ROOT/bench/profile"
+  mkdir -p "$dir"
+  log "profiling GetSecretValue (perf record on pid $COFFER_PID)"
+  presign_get
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((DURATION + 2))s" -s "$WORK/get.lua" "$COFFER_URL/" \
+    >/dev/null 2>&1 &
+  local wrk_pid=$!
+  sleep 1
+  perf record -F 999 -g -p "$COFFER_PID" -o "$WORK/perf-get.data" -- sleep "$DURATION" \
+    >/dev/null 2>&1 || true
+  wait "$wrk_pid" || true
+  perf report -i "$WORK/perf-get.data" --no-children --percent-limit 0.7 --stdio \
+    -g none 2>/dev/null >"$dir/get-self.txt" || true
+  perf report -i "$WORK/perf-get.data" --children --percent-limit 3 --stdio \
+    -g none 2>/dev/null >"$dir/get-children.txt" || true
+
+  log "profiling PutSecretValue"
+  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op create --prefix bench-prof \
+    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" >/dev/null 2>&1 || true
+  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op put --prefix bench-prof \
+    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" -d "$((DURATION + 2))" \
+    >/dev/null 2>&1 &
+  local load_pid=$!
+  sleep 1
+  perf record -F 999 -g -p "$COFFER_PID" -o "$WORK/perf-put.data" -- sleep "$DURATION" \
+    >/dev/null 2>&1 || true
+  wait "$load_pid" || true
+  perf report -i "$WORK/perf-put.data" --no-children --percent-limit 0.7 --stdio \
+    -g none 2>/dev/null >"$dir/put-self.txt" || true
+  perf report -i "$WORK/perf-put.data" --children --percent-limit 3 --stdio \
+    -g none 2>/dev/null >"$dir/put-children.txt" || true
+  log "profiles written to $dir/"
+}
+
+# ---------------------------------------------------------------------------------------------
+main() {
+  install_deps
+  build
+  : >"$WORK/results.tsv"
+  start_coffer
+
+  # The secret read by GetSecretValue: a realistic ~200-byte JSON of database credentials.
+  local value
+  value="$("$PY" -c 'import json, sys
+v = {"engine": "postgres", "host": "orders-db.cluster-c1x2y3.eu-west-1.internal",
+     "port": 5432, "username": "orders_app", "dbname": "orders", "password": ""}
+n = int(sys.argv[1])
+v["password"] = "Q7#mZp" * 40
+s = json.dumps(v, separators=(",", ":"))
+print(s[: n - 2] + "\"}" if len(s) > n else s)' "$VALUE_BYTES")"
+  local create_body
+  create_body="$("$PY" -c 'import json, sys, uuid
+print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
+                  "ClientRequestToken": str(uuid.uuid4())}))' "$GET_SECRET" "$value")"
+  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action CreateSecret \
+    --body "$create_body" --out "$WORK/create.json" ||
+    { cat "$WORK/create.json" >&2; die "CreateSecret failed"; }
+  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
+    --body "$(get_body)" --out "$WORK/get-response.json" ||
+    { cat "$WORK/get-response.json" >&2; die "GetSecretValue failed"; }
+  local body_bytes
+  body_bytes="$(stat -c %s "$WORK/get-response.json")"
+  log "GetSecretValue answers $body_bytes bytes of JSON (SecretString of ${#value} bytes)"
+
+  start_nginx "$WORK/get-response.json"
+
+  # Same request, same response size: check it with curl before measuring anything.
+  presign_get
+  local c_size n_size
+  c_size="$(curl -s -K "$WORK/get.curl" -o /dev/null -w '%{http_code} %{size_download}' \
+    "$COFFER_URL/")"
+  n_size="$(curl -s -K "$WORK/get.curl" -o /dev/null -w '%{http_code} %{size_download}' \
+    "$NGINX_URL/")"
+  [[ "$c_size" == "200 $body_bytes" ]] || die "coffer answered '$c_size' to the signed request"
+  [[ "$n_size" == "$c_size" ]] || die "nginx answered '$n_size', coffer '$c_size'"
+  log "curl: coffer and nginx both answer HTTP 200 with $body_bytes body bytes"
+
+  log "NOTE: wrk/put_load and the servers share the same $(nproc) cores; nothing is pinned."
+  local r
+  for r in $(seq "$ROUNDS"); do
+    presign_get  # a fresh signature per round; each one is valid for 5 minutes
+    run_wrk get-coffer "$r" "$COFFER_URL"
+    run_wrk get-nginx "$r" "$NGINX_URL"
+  done
+
+  for r in $(seq "$ROUNDS"); do
+    # Fresh secrets per round, so no secret collects more than ~100 versions in the run.
+    run_put_load create "$r" --op create --prefix "bench-put-$r" --secrets "$PUT_SECRETS"
+    run_put_load put "$r" --op put --prefix "bench-put-$r" --secrets "$PUT_SECRETS" \
+      -d "$DURATION"
+  done
+
+  # A final sanity read: the server is still healthy and the last write is readable.
+  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
+    --body '{"SecretId":"bench-put-1/0"}' --out "$WORK/final.json" 2>/dev/null ||
+    die "GetSecretValue after the write rounds failed"
+
+  [[ -n "${BENCH_PROFILE:-}" ]] && profile_server
+
+  # Metadata for the report.
+  local cpu fs fsyncs
+  cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  fs="$(stat -f -c %T "$WORK/data")"
+  # 1000 synchronous 4 KiB writes next to the data: what one fsync costs on this disk.
+  local t0 t1
+  t0="$(date +%s.%N)"
+  dd if=/dev/zero of="$WORK/data/.fsync-probe" bs=4k count=1000 oflag=dsync 2>/dev/null || true
+  t1="$(date +%s.%N)"
+  rm -f "$WORK/data/.fsync-probe"
+  fsyncs="$("$PY" -c 'import sys; print(f"{1000 / (float(sys.argv[2]) - float(sys.argv[1])):,.0f}")' \
+    "$t0" "$t1")"
+  local coffer_version
+  coffer_version="$("$COFFER_BIN" --version 2>/dev/null | head -1 || true)"
+  coffer_version="${coffer_version:-coffer} (git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ', src modified'))"
+  "$PY" - "$WORK/meta.json" <<EOF
+import json, sys
+json.dump({
+  "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
+  "setup": ("$ROUNDS rounds of ${DURATION} s per measurement, $CONNECTIONS connections, "
+            "$THREADS load-generator threads; GET rounds interleaved coffer, nginx, coffer, ..."),
+  "machine": ("$(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, "
+              "Linux $(uname -r)"),
+  "versions": ("$coffer_version; $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); "
+               "$(nginx -v 2>&1 | sed 's/^nginx version: //'); "
+               "$(g++ --version | head -1); botocore "
+               "$("$PY" -c 'import botocore; print(botocore.__version__)')"),
+  "storage": ("data dir on $fs; $fsyncs synchronous 4 KiB writes/s (dd oflag=dsync) "
+              "on that file system"),
+  "connections": "$CONNECTIONS",
+  "body_bytes": "$body_bytes",
+}, open(sys.argv[1], "w"))
+EOF
+  echo
+  "$PY" "$ROOT/bench/report.py" "$WORK/results.tsv" "$WORK/meta.json" "$RESULTS_MD"
+  echo
+  log "written to $RESULTS_MD"
+}
+
+# Sourcing this file (for debugging one step) defines the functions without running.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
