@@ -91,6 +91,9 @@ std::string NormalizePath(std::string_view path) {
     out += segments[i];
   }
   if (path.back() == '/' && !segments.empty()) out += '/';
+  // The spec: an empty absolute path is "/". (Only non-origin-form targets such as "." or "a/.."
+  // get here; botocore would produce "" for them, which no client sends.)
+  if (out.empty()) out = "/";
   return out;
 }
 
