@@ -1,0 +1,502 @@
+#include "config/server_config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <variant>
+
+#include <yaml-cpp/yaml.h>
+
+#include "http/address.h"
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace coffer::config {
+namespace {
+
+using Member = std::variant<std::string ServerConfig::*, bool ServerConfig::*,
+                            int ServerConfig::*, std::uint64_t ServerConfig::*,
+                            std::vector<std::string> ServerConfig::*>;
+
+struct OptionDef {
+  OptionInfo info;
+  Member member;
+};
+
+ValueType TypeOf(const Member& m) {
+  switch (m.index()) {
+    case 0: return ValueType::kString;
+    case 1: return ValueType::kBool;
+    case 2:
+    case 3: return ValueType::kInt;
+    default: return ValueType::kList;
+  }
+}
+
+OptionDef Def(std::string_view key, std::string_view flag, std::string_view env, Member member,
+              std::string_view default_text, std::string_view help, bool secret = false,
+              bool file_allowed = true) {
+  OptionDef d{OptionInfo{key, flag, env, TypeOf(member), default_text, help, secret,
+                         file_allowed},
+              member};
+  return d;
+}
+
+// THE option table. Keep docs/design/configuration.md in step (a test compares them).
+const std::vector<OptionDef>& Defs() {
+  static const std::vector<OptionDef> defs = {
+      Def("config", "--config", "COFFER_CONFIG", &ServerConfig::config_file, "none",
+          "YAML config file to read (keys as in this table)", false, /*file_allowed=*/false),
+      Def("listen", "--listen", "COFFER_LISTEN", &ServerConfig::listen, "127.0.0.1:7430",
+          "HOST:PORT to listen on ([::1]:PORT for IPv6; port 0 picks a free port)"),
+      Def("data_dir", "--data-dir", "COFFER_DATA_DIR", &ServerConfig::data_dir,
+          "none (required; --dev: a fresh /tmp/coffer-dev-XXXXXX)",
+          "directory for the database and the master key file (created 0700)"),
+      Def("dev", "--dev", "COFFER_DEV", &ServerConfig::dev, "false",
+          "development mode: throwaway data dir, root key printed on stdout"),
+      Def("tls_cert", "--tls-cert", "COFFER_TLS_CERT", &ServerConfig::tls_cert,
+          "none (plain HTTP)", "PEM certificate chain for HTTPS (needs --tls-key)"),
+      Def("tls_key", "--tls-key", "COFFER_TLS_KEY", &ServerConfig::tls_key, "none",
+          "PEM private key for HTTPS (needs --tls-cert)"),
+      Def("region", "--region", "COFFER_REGION", &ServerConfig::region, "us-east-1",
+          "default region"),
+      Def("account_id", "--account-id", "COFFER_ACCOUNT_ID", &ServerConfig::account_id,
+          "000000000000", "12-digit account id used in ARNs"),
+      Def("allowed_regions", "--allowed-regions", "COFFER_ALLOWED_REGIONS",
+          &ServerConfig::allowed_regions, "empty (any region)",
+          "regions requests may be signed for (comma list; a YAML list in the file)"),
+      Def("master_key_file", "--master-key-file", "COFFER_MASTER_KEY_FILE",
+          &ServerConfig::master_key_file, "<data_dir>/master.key",
+          "master key file (JSON keyring, mode 0600; created when missing)"),
+      Def("master_key", "", "COFFER_MASTER_KEY", &ServerConfig::master_key, "none",
+          "master key material (JSON keyring or one base64 key); replaces the key file",
+          /*secret=*/true, /*file_allowed=*/false),
+      Def("root_access_key_id", "", "COFFER_ROOT_ACCESS_KEY_ID",
+          &ServerConfig::root_access_key_id, "none (generated)",
+          "root access key id to use (with COFFER_ROOT_SECRET_ACCESS_KEY)", false, false),
+      Def("root_secret_access_key", "", "COFFER_ROOT_SECRET_ACCESS_KEY",
+          &ServerConfig::root_secret_access_key, "none (generated)",
+          "root secret access key to use (with COFFER_ROOT_ACCESS_KEY_ID)", true, false),
+      Def("port_file", "--port-file", "COFFER_PORT_FILE", &ServerConfig::port_file, "none",
+          "file the bound port number is written to after listening"),
+      Def("log_level", "--log-level", "COFFER_LOG_LEVEL", &ServerConfig::log_level, "info",
+          "trace, debug, info, warn, error, critical or off"),
+      Def("max_body_bytes", "--max-body-bytes", "COFFER_MAX_BODY_BYTES",
+          &ServerConfig::max_body_bytes, "1048576", "largest request body (else 413)"),
+      Def("max_header_bytes", "--max-header-bytes", "COFFER_MAX_HEADER_BYTES",
+          &ServerConfig::max_header_bytes, "16384", "largest request header block (else 431)"),
+      Def("read_timeout_seconds", "--read-timeout-seconds", "COFFER_READ_TIMEOUT_SECONDS",
+          &ServerConfig::read_timeout_seconds, "30",
+          "time to read one request or write one response"),
+      Def("idle_timeout_seconds", "--idle-timeout-seconds", "COFFER_IDLE_TIMEOUT_SECONDS",
+          &ServerConfig::idle_timeout_seconds, "60", "idle keep-alive connection lifetime"),
+      Def("drain_timeout_seconds", "--drain-timeout-seconds", "COFFER_DRAIN_TIMEOUT_SECONDS",
+          &ServerConfig::drain_timeout_seconds, "30",
+          "time in-flight requests get to finish on SIGTERM/SIGINT"),
+      Def("io_threads", "--io-threads", "COFFER_IO_THREADS", &ServerConfig::io_threads, "2",
+          "network I/O threads"),
+      Def("worker_threads", "--worker-threads", "COFFER_WORKER_THREADS",
+          &ServerConfig::worker_threads, "64", "request handler threads"),
+      Def("max_connections", "--max-connections", "COFFER_MAX_CONNECTIONS",
+          &ServerConfig::max_connections, "10000", "open connections beyond this are refused"),
+      Def("purge_interval_seconds", "--purge-interval-seconds", "COFFER_PURGE_INTERVAL_SECONDS",
+          &ServerConfig::purge_interval_seconds, "60",
+          "how often secrets past their recovery window are purged"),
+      Def("keyring_reload_seconds", "--keyring-reload-seconds", "COFFER_KEYRING_RELOAD_SECONDS",
+          &ServerConfig::keyring_reload_seconds, "2",
+          "how often the master key file is re-read (to pick up `coffer keys rotate`)"),
+  };
+  return defs;
+}
+
+const OptionDef* FindDef(std::string_view key) {
+  for (const OptionDef& d : Defs()) {
+    if (d.info.key == key) return &d;
+  }
+  return nullptr;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (true) {
+    std::size_t comma = text.find(',');
+    std::string_view part = Trim(text.substr(0, comma));
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+template <typename T>
+bool ParseUnsigned(std::string_view text, T max, T* out) {
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return false;
+  if (v > static_cast<std::uint64_t>(max)) return false;
+  *out = static_cast<T>(v);
+  return true;
+}
+
+// Sets one option from text. `source` names where the text came from, for the error message.
+Status Apply(ServerConfig& config, const OptionDef& def, std::string_view text,
+             std::string_view source) {
+  auto bad = [&](std::string_view expected) {
+    // Never echo secret values back.
+    std::string shown = def.info.secret ? "***" : "\"" + std::string(text) + "\"";
+    return Status::InvalidArgument(std::string(source) + ": " + shown + " is not " +
+                                   std::string(expected));
+  };
+  return std::visit(
+      [&](auto member) -> Status {
+        using T = std::remove_cvref_t<decltype(config.*member)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          config.*member = std::string(text);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          std::string v = ToLower(Trim(text));
+          if (v == "true" || v == "1" || v == "yes" || v == "on") {
+            config.*member = true;
+          } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+            config.*member = false;
+          } else {
+            return bad("a boolean (true or false)");
+          }
+        } else if constexpr (std::is_same_v<T, int>) {
+          int v = 0;
+          if (!ParseUnsigned<int>(Trim(text), std::numeric_limits<int>::max(), &v)) {
+            return bad("a non-negative integer");
+          }
+          config.*member = v;
+        } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+          std::uint64_t v = 0;
+          if (!ParseUnsigned<std::uint64_t>(Trim(text),
+                                            std::numeric_limits<std::uint64_t>::max(), &v)) {
+            return bad("a non-negative integer");
+          }
+          config.*member = v;
+        } else {
+          config.*member = SplitList(text);
+        }
+        return Status::Ok();
+      },
+      def.member);
+}
+
+std::string ValueText(const ServerConfig& config, const OptionDef& def) {
+  return std::visit(
+      [&](auto member) -> std::string {
+        using T = std::remove_cvref_t<decltype(config.*member)>;
+        const T& v = config.*member;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return v;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          std::string out;
+          for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+          return out;
+        } else {
+          return std::to_string(v);
+        }
+      },
+      def.member);
+}
+
+std::string YamlTypeName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "empty";
+    default: return "a scalar";
+  }
+}
+
+Status ApplyFile(ServerConfig& config, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::InvalidArgument("config file " + path + ": cannot be read");
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("config file " + path + ": line " +
+                                   std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return Status::Ok();  // an empty file
+  if (!root.IsMap()) {
+    return Status::InvalidArgument("config file " + path +
+                                   ": expected a mapping of option keys to values");
+  }
+  try {
+    for (const auto& entry : root) {
+      if (!entry.first.IsScalar()) {
+        return Status::InvalidArgument("config file " + path + ": keys must be plain names");
+      }
+      const std::string key = entry.first.Scalar();
+      const YAML::Node& value = entry.second;
+      std::string where = "config file " + path + ": key \"" + key + "\"";
+      const OptionDef* def = FindDef(key);
+      if (def == nullptr) {
+        return Status::InvalidArgument("config file " + path + ": unknown key \"" + key +
+                                       "\" (see docs/design/configuration.md for the keys)");
+      }
+      if (!def->info.file_allowed) {
+        return Status::InvalidArgument(where + " cannot be set in a config file; use the " +
+                                       std::string(def->info.env) + " environment variable");
+      }
+      if (def->info.type == ValueType::kList) {
+        if (value.IsSequence()) {
+          std::string joined;
+          for (const auto& item : value) {
+            if (!item.IsScalar()) {
+              return Status::InvalidArgument(where + ": list items must be strings");
+            }
+            if (item.Scalar().find(',') != std::string::npos) {
+              return Status::InvalidArgument(where + ": list items must not contain commas");
+            }
+            joined += (joined.empty() ? "" : ",") + item.Scalar();
+          }
+          COFFER_RETURN_IF_ERROR(Apply(config, *def, joined, where));
+          continue;
+        }
+        if (!value.IsScalar()) {
+          return Status::InvalidArgument(where + ": expected a list, got " + YamlTypeName(value));
+        }
+      } else if (!value.IsScalar()) {
+        return Status::InvalidArgument(where + ": expected a single value, got " +
+                                       YamlTypeName(value));
+      }
+      COFFER_RETURN_IF_ERROR(Apply(config, *def, value.Scalar(), where));
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("config file " + path + ": " + e.msg);
+  }
+  config.config_file = path;
+  return Status::Ok();
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::string ServerConfig::MasterKeyFile() const {
+  if (!master_key_file.empty()) return master_key_file;
+  if (data_dir.empty()) return "";
+  return data_dir + "/master.key";
+}
+
+http::ServerOptions ServerConfig::ToHttpOptions() const {
+  http::ServerOptions o;
+  o.listen = listen;
+  o.tls_cert_file = tls_cert;
+  o.tls_key_file = tls_key;
+  o.max_body_bytes = static_cast<std::size_t>(max_body_bytes);
+  o.max_header_bytes = static_cast<std::size_t>(max_header_bytes);
+  o.read_timeout = std::chrono::seconds(read_timeout_seconds);
+  o.idle_timeout = std::chrono::seconds(idle_timeout_seconds);
+  o.drain_timeout = std::chrono::seconds(drain_timeout_seconds);
+  o.io_threads = io_threads;
+  o.worker_threads = worker_threads;
+  o.max_connections = static_cast<std::size_t>(max_connections);
+  return o;
+}
+
+std::string ServerConfig::ToString() const {
+  std::string out;
+  for (const OptionDef& def : Defs()) {
+    std::string value = ValueText(*this, def);
+    if (def.info.secret) {
+      value = value.empty() ? "(unset)" : "***";
+    } else if (value.empty()) {
+      value = "(unset)";
+    }
+    out += std::string(def.info.key) + " = " + value + "\n";
+  }
+  return out;
+}
+
+const std::vector<OptionInfo>& Options() {
+  static const std::vector<OptionInfo> infos = [] {
+    std::vector<OptionInfo> v;
+    for (const OptionDef& d : Defs()) v.push_back(d.info);
+    return v;
+  }();
+  return infos;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("COFFER_", 0) != 0) continue;
+    std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+bool IsValidRegion(std::string_view region) {
+  // <2+ letters>(-<letters>)+-<1..2 digits>: us-east-1, us-gov-west-1, ap-southeast-2.
+  if (region.size() < 4 || region.size() > 32) return false;
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dash = region.find('-', start);
+    parts.push_back(region.substr(start, dash - start));
+    if (dash == std::string_view::npos) break;
+    start = dash + 1;
+  }
+  if (parts.size() < 3) return false;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (parts[i].empty()) return false;
+    for (char c : parts[i]) {
+      if (c < 'a' || c > 'z') return false;
+    }
+  }
+  if (parts[0].size() < 2) return false;
+  return AllDigits(parts.back()) && parts.back().size() <= 2;
+}
+
+Status Validate(const ServerConfig& c, bool require_data_dir) {
+  auto invalid = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
+  auto listen = http::ParseHostPort(c.listen);
+  if (!listen.ok()) return listen.status().WithContext("listen");
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return invalid(c.tls_cert.empty() ? "tls_key is set without tls_cert (--tls-cert)"
+                                      : "tls_cert is set without tls_key (--tls-key)");
+  }
+  if (require_data_dir && !c.dev && c.data_dir.empty()) {
+    return invalid(
+        "a data directory is required: pass --data-dir DIR (or set COFFER_DATA_DIR or data_dir "
+        "in the config file), or use --dev for a throwaway development server");
+  }
+  if (!IsValidRegion(c.region)) {
+    return invalid("region \"" + c.region + "\" is not a region name like us-east-1");
+  }
+  for (const std::string& r : c.allowed_regions) {
+    if (!IsValidRegion(r)) {
+      return invalid("allowed_regions: \"" + r + "\" is not a region name like us-east-1");
+    }
+  }
+  if (!c.allowed_regions.empty() &&
+      std::find(c.allowed_regions.begin(), c.allowed_regions.end(), c.region) ==
+          c.allowed_regions.end()) {
+    return invalid("region \"" + c.region + "\" is not in allowed_regions");
+  }
+  if (c.account_id.size() != 12 || !AllDigits(c.account_id)) {
+    return invalid("account_id \"" + c.account_id + "\" must be exactly 12 digits");
+  }
+  if (c.root_access_key_id.empty() != c.root_secret_access_key.empty()) {
+    return invalid(
+        "COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together");
+  }
+  if (!c.root_access_key_id.empty()) {
+    bool ok = c.root_access_key_id.size() >= 3 && c.root_access_key_id.size() <= 128 &&
+              std::all_of(c.root_access_key_id.begin(), c.root_access_key_id.end(), [](char ch) {
+                return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                       (ch >= '0' && ch <= '9');
+              });
+    if (!ok) return invalid("COFFER_ROOT_ACCESS_KEY_ID must be 3-128 letters and digits");
+    if (c.root_secret_access_key.size() > 128) {
+      return invalid("COFFER_ROOT_SECRET_ACCESS_KEY must be at most 128 characters");
+    }
+  }
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info",    "warn",
+                                                   "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
+    return invalid("log_level \"" + c.log_level +
+                   "\" must be one of trace, debug, info, warn, error, critical, off");
+  }
+  auto at_least = [&](std::string_view name, std::uint64_t value, std::uint64_t min,
+                      std::uint64_t max) -> Status {
+    if (value < min || value > max) {
+      return invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
+                     std::to_string(max));
+    }
+    return Status::Ok();
+  };
+  constexpr std::uint64_t kDay = 24 * 3600;
+  COFFER_RETURN_IF_ERROR(at_least("max_body_bytes", c.max_body_bytes, 1024, 1ull << 30));
+  COFFER_RETURN_IF_ERROR(at_least("max_header_bytes", c.max_header_bytes, 1024, 1u << 20));
+  COFFER_RETURN_IF_ERROR(at_least("read_timeout_seconds", c.read_timeout_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("idle_timeout_seconds", c.idle_timeout_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("drain_timeout_seconds", c.drain_timeout_seconds, 0, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("io_threads", c.io_threads, 1, 256));
+  COFFER_RETURN_IF_ERROR(at_least("worker_threads", c.worker_threads, 1, 4096));
+  COFFER_RETURN_IF_ERROR(at_least("max_connections", c.max_connections, 1, 1000000));
+  COFFER_RETURN_IF_ERROR(at_least("purge_interval_seconds", c.purge_interval_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("keyring_reload_seconds", c.keyring_reload_seconds, 1, kDay));
+  return Status::Ok();
+}
+
+Result<ServerConfig> LoadServerConfig(const RawValues& flags,
+                                      const std::map<std::string, std::string>& env,
+                                      bool require_data_dir) {
+  ServerConfig config;
+
+  // The config file: --config beats COFFER_CONFIG.
+  std::string file;
+  if (auto it = flags.find("config"); it != flags.end()) {
+    file = it->second;
+  } else if (auto e = env.find("COFFER_CONFIG"); e != env.end() && !e->second.empty()) {
+    file = e->second;
+  }
+  if (!file.empty()) COFFER_RETURN_IF_ERROR(ApplyFile(config, file));
+
+  for (const OptionDef& def : Defs()) {
+    if (def.info.key == "config" || def.info.env.empty()) continue;
+    auto it = env.find(std::string(def.info.env));
+    if (it == env.end() || it->second.empty()) continue;
+    COFFER_RETURN_IF_ERROR(Apply(config, def, it->second, std::string(def.info.env)));
+  }
+
+  for (const auto& [key, value] : flags) {
+    if (key == "config") continue;
+    const OptionDef* def = FindDef(key);
+    if (def == nullptr || def->info.flag.empty()) {
+      return Status::InvalidArgument("unknown option \"" + key + "\"");
+    }
+    COFFER_RETURN_IF_ERROR(Apply(config, *def, value, std::string(def->info.flag)));
+  }
+
+  COFFER_RETURN_IF_ERROR(Validate(config, require_data_dir));
+  return config;
+}
+
+std::string OptionsMarkdownTable() {
+  std::string out =
+      "| File key | Flag | Environment variable | Default | Meaning |\n"
+      "| --- | --- | --- | --- | --- |\n";
+  for (const OptionDef& d : Defs()) {
+    const OptionInfo& i = d.info;
+    std::string key = i.file_allowed ? "`" + std::string(i.key) + "`" : "(not in file)";
+    std::string flag = i.flag.empty() ? "(env only)" : "`" + std::string(i.flag) + "`";
+    std::string help(i.help);
+    std::string def;
+    for (char c : i.default_text) def += c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
+    if (i.secret) help += " (secret: shown as ***)";
+    out += "| " + key + " | " + flag + " | `" + std::string(i.env) + "` | " +
+           def + " | " + help + " |\n";
+  }
+  return out;
+}
+
+}  // namespace coffer::config
