@@ -1,10 +1,10 @@
 // Table-driven tests of ParseAuthorization: well-formed headers in the shapes clients send, and
 // every malformation with AWS's IncompleteSignatureException wording.
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "sigv4/sigv4.h"
 
@@ -37,33 +37,38 @@ const std::string kStd = std::string("AWS4-HMAC-SHA256 Credential=") + kCred;
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ParseAuthorizationGood,
-    ::testing::Values(
-        GoodCase{"botocore", kStd + ", SignedHeaders=host;x-amz-date, Signature=" + kSig,
-                 {"host", "x-amz-date"}},
-        GoodCase{"no_spaces", kStd + ",SignedHeaders=host;x-amz-date,Signature=" + kSig,
-                 {"host", "x-amz-date"}},
-        GoodCase{"extra_spaces_and_tabs",
-                 "  AWS4-HMAC-SHA256   Credential=" + std::string(kCred) +
-                     " ,\tSignedHeaders=host;x-amz-date ,  Signature=" + kSig + "  ",
-                 {"host", "x-amz-date"}},
-        GoodCase{"parameters_in_other_order",
-                 std::string("AWS4-HMAC-SHA256 Signature=") + kSig +
-                     ", SignedHeaders=host;x-amz-date, Credential=" + kCred,
-                 {"host", "x-amz-date"}},
-        GoodCase{"uppercase_hex_and_header_names",
-                 kStd + ", SignedHeaders=Host;X-Amz-Date, Signature=" +
-                     "5FA00FA31553B73EBF1942676E86291E8372FF2A2260956D9B8AAE1D763FBF31",
-                 {"host", "x-amz-date"}},
-        GoodCase{"empty_pieces_ignored",
-                 kStd + ",, SignedHeaders=host, Signature=" + kSig + ",", {"host"}},
-        GoodCase{"unknown_parameter_ignored",
-                 kStd + ", SignedHeaders=host, Foo=bar, Signature=" + kSig, {"host"}},
-        GoodCase{"dotnet_sdk_headers",
-                 kStd +
-                     ", SignedHeaders=content-type;host;user-agent;x-amz-api-version;"
-                     "x-amz-content-sha256;x-amz-date;x-amz-target, Signature=" + kSig,
-                 {"content-type", "host", "user-agent", "x-amz-api-version",
-                  "x-amz-content-sha256", "x-amz-date", "x-amz-target"}}),
+    ::testing::Values(GoodCase{"botocore",
+                               kStd + ", SignedHeaders=host;x-amz-date, Signature=" + kSig,
+                               {"host", "x-amz-date"}},
+                      GoodCase{"no_spaces",
+                               kStd + ",SignedHeaders=host;x-amz-date,Signature=" + kSig,
+                               {"host", "x-amz-date"}},
+                      GoodCase{"extra_spaces_and_tabs",
+                               "  AWS4-HMAC-SHA256   Credential=" + std::string(kCred) +
+                                   " ,\tSignedHeaders=host;x-amz-date ,  Signature=" + kSig + "  ",
+                               {"host", "x-amz-date"}},
+                      GoodCase{"parameters_in_other_order",
+                               std::string("AWS4-HMAC-SHA256 Signature=") + kSig +
+                                   ", SignedHeaders=host;x-amz-date, Credential=" + kCred,
+                               {"host", "x-amz-date"}},
+                      GoodCase{
+                          "uppercase_hex_and_header_names",
+                          kStd + ", SignedHeaders=Host;X-Amz-Date, Signature=" +
+                              "5FA00FA31553B73EBF1942676E86291E8372FF2A2260956D9B8AAE1D763FBF31",
+                          {"host", "x-amz-date"}},
+                      GoodCase{"empty_pieces_ignored",
+                               kStd + ",, SignedHeaders=host, Signature=" + kSig + ",",
+                               {"host"}},
+                      GoodCase{"unknown_parameter_ignored",
+                               kStd + ", SignedHeaders=host, Foo=bar, Signature=" + kSig,
+                               {"host"}},
+                      GoodCase{"dotnet_sdk_headers",
+                               kStd +
+                                   ", SignedHeaders=content-type;host;user-agent;x-amz-api-version;"
+                                   "x-amz-content-sha256;x-amz-date;x-amz-target, Signature=" +
+                                   kSig,
+                               {"content-type", "host", "user-agent", "x-amz-api-version",
+                                "x-amz-content-sha256", "x-amz-date", "x-amz-target"}}),
     [](const auto& info) { return info.param.name; });
 
 struct BadCase {
@@ -93,7 +98,8 @@ INSTANTIATE_TEST_SUITE_P(
                 kAllMissing + "Authorization=AWS4-HMAC-SHA256"},
         BadCase{"credential_only", kStd,
                 "Authorization header requires 'Signature' parameter. Authorization header "
-                "requires 'SignedHeaders' parameter. Authorization=" + kStd},
+                "requires 'SignedHeaders' parameter. Authorization=" +
+                    kStd},
         BadCase{"no_signature", kStd + ", SignedHeaders=host",
                 "Authorization header requires 'Signature' parameter. Authorization=" + kStd +
                     ", SignedHeaders=host"},
@@ -103,12 +109,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"no_credential",
                 std::string("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=") + kSig,
                 "Authorization header requires 'Credential' parameter. "
-                "Authorization=AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + std::string(kSig)},
-        BadCase{"missing_equal_sign",
-                std::string("AWS4-HMAC-SHA256 ") + kCred + ", SignedHeaders=host, Signature=" + kSig,
-                std::string("'") + kCred +
-                    "' not a valid key=value pair (missing equal-sign) in Authorization header: "
-                    "'AWS4-HMAC-SHA256 " + kCred + ", SignedHeaders=host, Signature=" + kSig + "'"},
+                "Authorization=AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" +
+                    std::string(kSig)},
+        BadCase{
+            "missing_equal_sign",
+            std::string("AWS4-HMAC-SHA256 ") + kCred + ", SignedHeaders=host, Signature=" + kSig,
+            std::string("'") + kCred +
+                "' not a valid key=value pair (missing equal-sign) in Authorization header: "
+                "'AWS4-HMAC-SHA256 " +
+                kCred + ", SignedHeaders=host, Signature=" + kSig + "'"},
         BadCase{"other_algorithm",
                 std::string("AWS4-HMAC-SHA512 Credential=") + kCred + ", SignedHeaders=host",
                 "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512'. The only supported algorithm is "
@@ -121,40 +130,48 @@ INSTANTIATE_TEST_SUITE_P(
                 "'AWS4-HMAC-SHA256'."},
         BadCase{"credential_four_parts",
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service, SignedHeaders=host, "
-                "Signature=" + std::string(kSig),
+                "Signature=" +
+                    std::string(kSig),
                 "Credential must have exactly 5 slash-delimited elements, e.g. "
                 "keyid/date/region/service/term, got 'AKID/20150830/us-east-1/service'"},
         BadCase{"credential_six_parts",
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request/x, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Credential must have exactly 5 slash-delimited elements, e.g. "
                 "keyid/date/region/service/term, got "
                 "'AKID/20150830/us-east-1/service/aws4_request/x'"},
         BadCase{"bad_terminator",
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_requests, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Credential should be scoped with a valid terminator: 'aws4_request', not "
                 "'aws4_requests'. "},
         BadCase{"empty_key_id",
                 "AWS4-HMAC-SHA256 Credential=/20150830/us-east-1/service/aws4_request, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Credential must start with an access key id, got "
                 "'/20150830/us-east-1/service/aws4_request'"},
         BadCase{"short_date",
                 "AWS4-HMAC-SHA256 Credential=AKID/2015083/us-east-1/service/aws4_request, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Date in Credential scope must be in the format yyyyMMdd, got '2015083'"},
         BadCase{"non_digit_date",
                 "AWS4-HMAC-SHA256 Credential=AKID/2015083x/us-east-1/service/aws4_request, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Date in Credential scope must be in the format yyyyMMdd, got '2015083x'"},
         BadCase{"empty_region",
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830//service/aws4_request, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Credential should be scoped to a valid region. "},
         BadCase{"empty_service",
                 "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1//aws4_request, "
-                "SignedHeaders=host, Signature=" + std::string(kSig),
+                "SignedHeaders=host, Signature=" +
+                    std::string(kSig),
                 "Credential should be scoped to correct service. "},
         BadCase{"short_signature", kStd + ", SignedHeaders=host, Signature=abc123",
                 "Signature must be 64 hexadecimal characters, got 'abc123'"},
@@ -182,8 +199,9 @@ TEST(ParseAuthorization, LongGarbageGivesABoundedMessage) {
 }
 
 TEST(ParseAuthorization, MessagesAreAlwaysPrintableAscii) {
-  std::string header = "AWS4-HMAC-SHA256 Credential=\xc3\x28/20150830/\xe2\x82/s/aws4_request, "
-                       "SignedHeaders=h\xf0, Signature=\x80";
+  std::string header =
+      "AWS4-HMAC-SHA256 Credential=\xc3\x28/20150830/\xe2\x82/s/aws4_request, "
+      "SignedHeaders=h\xf0, Signature=\x80";
   Result<Authorization> auth = ParseAuthorization(header);
   ASSERT_FALSE(auth.ok());
   for (char c : auth.status().message()) {

@@ -2,10 +2,10 @@
 // For every case: the canonical request, the string to sign and the Authorization header we
 // produce match AWS's files byte for byte, and the verifier accepts AWS's signed request.
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "core/encoding.h"

@@ -158,7 +158,8 @@ std::string CanonicalQuery(std::string_view query) {
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     std::string k, v;
     AppendEncoded(k, PercentDecode(key), /*keep_slash=*/false);
     AppendEncoded(v, PercentDecode(value), /*keep_slash=*/false);

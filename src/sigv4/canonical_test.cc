@@ -1,9 +1,9 @@
 // Canonical request pieces, key derivation and signing known answers.
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 #include "crypto/hash.h"
@@ -73,9 +73,8 @@ TEST(SignRequest, MatchesBotocore) {
 }
 
 TEST(SignRequest, ReplacesAnExistingDateAndAuthorization) {
-  HeaderList headers = {{"Host", "example.com"},
-                        {"x-amz-date", "20000101T000000Z"},
-                        {"authorization", "stale"}};
+  HeaderList headers = {
+      {"Host", "example.com"}, {"x-amz-date", "20000101T000000Z"}, {"authorization", "stale"}};
   SignRequest("GET", "/", headers, "", "AKID", "secret", "us-east-1", "service",
               AmzMillis("20150830T123600Z"));
   ASSERT_EQ(headers.size(), 3u);
@@ -122,34 +121,29 @@ struct Pair {
 
 class CanonicalUriTest : public ::testing::TestWithParam<Pair> {};
 TEST_P(CanonicalUriTest, Encodes) { EXPECT_EQ(CanonicalUri(GetParam().in), GetParam().out); }
-INSTANTIATE_TEST_SUITE_P(Cases, CanonicalUriTest,
-                         ::testing::Values(Pair{"", "/"}, Pair{"/", "/"}, Pair{"//", "/"},
-                                           Pair{"/a b", "/a%20b"},
-                                           // Already-encoded paths are encoded again (non-S3).
-                                           Pair{"/%E1%88%B4", "/%25E1%2588%25B4"},
-                                           Pair{"/a/./b/../c", "/a/c"},
-                                           Pair{"/../../a", "/a"},
-                                           Pair{"//a//b//", "/a/b/"},
-                                           Pair{"/~user/-._", "/~user/-._"},
-                                           Pair{"/a+b=c&d:e", "/a%2Bb%3Dc%26d%3Ae"},
-                                           Pair{"/\xff", "/%FF"}, Pair{"a/b", "a/b"},
-                                           // Fuzzer finding: "." normalised to "", an empty
-                                           // canonical URI. Empty is "/".
-                                           Pair{".", "/"}, Pair{"a/..", "/"}, Pair{"..", "/"}));
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CanonicalUriTest,
+    ::testing::Values(Pair{"", "/"}, Pair{"/", "/"}, Pair{"//", "/"}, Pair{"/a b", "/a%20b"},
+                      // Already-encoded paths are encoded again (non-S3).
+                      Pair{"/%E1%88%B4", "/%25E1%2588%25B4"}, Pair{"/a/./b/../c", "/a/c"},
+                      Pair{"/../../a", "/a"}, Pair{"//a//b//", "/a/b/"},
+                      Pair{"/~user/-._", "/~user/-._"}, Pair{"/a+b=c&d:e", "/a%2Bb%3Dc%26d%3Ae"},
+                      Pair{"/\xff", "/%FF"}, Pair{"a/b", "a/b"},
+                      // Fuzzer finding: "." normalised to "", an empty
+                      // canonical URI. Empty is "/".
+                      Pair{".", "/"}, Pair{"a/..", "/"}, Pair{"..", "/"}));
 
 class CanonicalQueryTest : public ::testing::TestWithParam<Pair> {};
 TEST_P(CanonicalQueryTest, SortsAndEncodes) {
   EXPECT_EQ(CanonicalQuery(GetParam().in), GetParam().out);
 }
-INSTANTIATE_TEST_SUITE_P(Cases, CanonicalQueryTest,
-                         ::testing::Values(Pair{"", ""}, Pair{"b=2&a=1", "a=1&b=2"},
-                                           Pair{"a", "a="}, Pair{"a=", "a="},
-                                           Pair{"a=%20", "a=%20"}, Pair{"a=+", "a=%2B"},
-                                           Pair{"a=%7e", "a=~"}, Pair{"a=%7E%41", "a=~A"},
-                                           Pair{"&&a=1&", "a=1"}, Pair{"a=b=c", "a=b%3Dc"},
-                                           Pair{"k=%zz&k=%4", "k=%254&k=%25zz"},
-                                           Pair{"a=2&a=1&A=3", "A=3&a=1&a=2"},
-                                           Pair{"x=%2f/", "x=%2F%2F"}));
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CanonicalQueryTest,
+    ::testing::Values(Pair{"", ""}, Pair{"b=2&a=1", "a=1&b=2"}, Pair{"a", "a="}, Pair{"a=", "a="},
+                      Pair{"a=%20", "a=%20"}, Pair{"a=+", "a=%2B"}, Pair{"a=%7e", "a=~"},
+                      Pair{"a=%7E%41", "a=~A"}, Pair{"&&a=1&", "a=1"}, Pair{"a=b=c", "a=b%3Dc"},
+                      Pair{"k=%zz&k=%4", "k=%254&k=%25zz"}, Pair{"a=2&a=1&A=3", "A=3&a=1&a=2"},
+                      Pair{"x=%2f/", "x=%2F%2F"}));
 
 TEST(CanonicalRequest, JoinsCollapsesAndKeepsOrderOfRepeatedHeaders) {
   const HeaderList headers = {{"Host", "h"},

@@ -14,10 +14,17 @@ namespace coffer::sigv4 {
 namespace {
 
 // botocore.auth.SIGNED_HEADERS_BLACKLIST
-constexpr std::string_view kUnsignedHeaders[] = {
-    "connection", "expect",  "keep-alive",        "proxy-authenticate", "proxy-authorization",
-    "te",         "trailer", "transfer-encoding", "upgrade",            "user-agent",
-    "x-amzn-trace-id"};
+constexpr std::string_view kUnsignedHeaders[] = {"connection",
+                                                 "expect",
+                                                 "keep-alive",
+                                                 "proxy-authenticate",
+                                                 "proxy-authorization",
+                                                 "te",
+                                                 "trailer",
+                                                 "transfer-encoding",
+                                                 "upgrade",
+                                                 "user-agent",
+                                                 "x-amzn-trace-id"};
 
 bool IsSignable(std::string_view lower_name) {
   if (lower_name == "authorization") return false;

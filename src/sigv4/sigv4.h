@@ -33,11 +33,11 @@ struct RequestView {
 
 struct Authorization {
   std::string access_key_id;
-  std::string date;     // yyyymmdd
+  std::string date;  // yyyymmdd
   std::string region;
   std::string service;
   std::vector<std::string> signed_headers;  // lowercase, as listed
-  std::string signature;  // lowercase hex
+  std::string signature;                    // lowercase hex
 };
 
 // Parses `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.

@@ -19,7 +19,8 @@ namespace coffer::sigv4::testing {
 class FakeCredentialSource : public CredentialSource {
  public:
   void Add(std::string access_key_id, std::string secret, std::string principal_arn = "") {
-    credentials_[std::move(access_key_id)] = Credential{std::move(secret), std::move(principal_arn)};
+    credentials_[std::move(access_key_id)] =
+        Credential{std::move(secret), std::move(principal_arn)};
   }
   void Remove(const std::string& access_key_id) { credentials_.erase(access_key_id); }
   // When set, every lookup fails with this status.

@@ -125,8 +125,10 @@ Result<VerifiedRequest> Verifier::Verify(const RequestView& req) const {
     std::string_view value = Trim(*date);
     std::optional<std::int64_t> ms = ParseHttpDate(value);
     if (!ms) {
-      return Incomplete("Date must be in RFC 1123 format, e.g. 'Sun, 30 Aug 2015 12:36:00 GMT'. "
-                        "Got '" + ForMessage(value, 64) + "'.");
+      return Incomplete(
+          "Date must be in RFC 1123 format, e.g. 'Sun, 30 Aug 2015 12:36:00 GMT'. "
+          "Got '" +
+          ForMessage(value, 64) + "'.");
     }
     if (!Contains(auth.signed_headers, "date")) {
       return Incomplete("'Date' must be a 'SignedHeader' in the AWS Authorization.");
@@ -136,15 +138,17 @@ Result<VerifiedRequest> Verifier::Verify(const RequestView& req) const {
   } else {
     return Incomplete(
         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-        "Authorization=" + ForMessage(Trim(*auth_header)));
+        "Authorization=" +
+        ForMessage(Trim(*auth_header)));
   }
 
   // 4. The scope date is the request's day.
   std::string_view request_day = std::string_view(amz_date).substr(0, 8);
   if (auth.date != request_day) {
-    return Invalid("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-                   "from HTTP: '" + auth.date + "' != '" + std::string(request_day) + "', from '" +
-                   amz_date + "'.");
+    return Invalid(
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+        "from HTTP: '" +
+        auth.date + "' != '" + std::string(request_day) + "', from '" + amz_date + "'.");
   }
 
   // 5. The clock window.
@@ -179,8 +183,9 @@ Result<VerifiedRequest> Verifier::Verify(const RequestView& req) const {
                      "' is not supported: the payload must be signed.");
     }
     if (internal::ToLower(payload_hash) != body_hash) {
-      return Invalid("The provided 'x-amz-content-sha256' header does not match what was "
-                     "computed.");
+      return Invalid(
+          "The provided 'x-amz-content-sha256' header does not match what was "
+          "computed.");
     }
   }
 

@@ -1,11 +1,11 @@
 // Verifier: the full set of acceptance and rejection paths, with AWS's exact messages.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "core/encoding.h"
@@ -77,8 +77,8 @@ class VerifierTest : public ::testing::Test {
 
 TEST_F(VerifierTest, AcceptsABoto3ShapedRequest) {
   TestRequest r = Boto3Request(Now());
-  EXPECT_NE(r.Header("Authorization")->find(
-                "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="),
+  EXPECT_NE(r.Header("Authorization")
+                ->find("SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature="),
             std::string::npos);
   Result<VerifiedRequest> v = verifier_.Verify(r.view());
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -117,8 +117,7 @@ TEST_F(VerifierTest, AcceptsUppercaseSignatureHexAndNoSpacesAfterCommas) {
 TEST_F(VerifierTest, MissingAuthorizationIsMissingAuthToken) {
   TestRequest r = Boto3Request(Now());
   r.Remove("Authorization");
-  EXPECT_EQ(VerifyStatus(r),
-            Status(StatusCode::kMissingAuthToken, "Missing Authentication Token"));
+  EXPECT_EQ(VerifyStatus(r), Status(StatusCode::kMissingAuthToken, "Missing Authentication Token"));
   r.headers.emplace_back("Authorization", "  ");
   EXPECT_EQ(VerifyStatus(r).code(), StatusCode::kMissingAuthToken);
   EXPECT_EQ(verifier_.Verify(RequestView{"POST", "/", nullptr, ""}).status().code(),
@@ -238,8 +237,8 @@ TEST_F(VerifierTest, ContentSha256MatchingTheBodyIsAccepted) {
   r.headers = {{"Host", "localhost:7430"},
                {"X-Amz-Content-SHA256", HexEncode(crypto::Sha256(r.body))},
                {"X-Amz-Target", "secretsmanager.GetSecretValue"}};
-  SignRequest(r.method, r.target, r.headers, r.body, kKeyId, kSecret, "us-east-1",
-              "secretsmanager", Now());
+  SignRequest(r.method, r.target, r.headers, r.body, kKeyId, kSecret, "us-east-1", "secretsmanager",
+              Now());
   EXPECT_TRUE(VerifyStatus(r).ok()) << VerifyStatus(r).ToString();
 }
 
@@ -248,8 +247,8 @@ TEST_F(VerifierTest, ContentSha256NotMatchingTheBodyIsRejected) {
   r.headers = {{"Host", "localhost:7430"},
                {"X-Amz-Content-SHA256", HexEncode(crypto::Sha256("other body"))}};
   // Signed consistently over the header value, so only the body check can catch it.
-  SignRequest(r.method, r.target, r.headers, r.body, kKeyId, kSecret, "us-east-1",
-              "secretsmanager", Now());
+  SignRequest(r.method, r.target, r.headers, r.body, kKeyId, kSecret, "us-east-1", "secretsmanager",
+              Now());
   EXPECT_EQ(VerifyStatus(r),
             Status(StatusCode::kInvalidSignature,
                    "The provided 'x-amz-content-sha256' header does not match what was "
@@ -284,9 +283,9 @@ TestRequest DateSignedRequest(std::int64_t now_ms, const std::vector<std::string
   r.headers = {{"Host", "localhost"}, {"Date", "Fri, 27 Nov 2026 18:34:56 GMT"}};
   const std::string amz_date = FormatAmzDate(ParseHttpDate(r.headers[1].second).value());
   const std::string scope = CredentialScope(amz_date.substr(0, 8), "us-east-1", "secretsmanager");
-  const std::string sts = StringToSign(
-      amz_date, scope,
-      CanonicalRequest(r.view(), signed_headers, HexEncode(crypto::Sha256(r.body))));
+  const std::string sts =
+      StringToSign(amz_date, scope,
+                   CanonicalRequest(r.view(), signed_headers, HexEncode(crypto::Sha256(r.body))));
   const std::string sig = HexEncode(crypto::HmacSha256(
       SigningKey(kSecret, amz_date.substr(0, 8), "us-east-1", "secretsmanager"), sts));
   std::string list;
@@ -355,10 +354,10 @@ TEST_F(VerifierTest, ScopeDateMustBeTheRequestDay) {
 TEST_F(VerifierTest, HostMustBeSigned) {
   TestRequest r;
   r.headers = {{"Host", "h"}, {"X-Amz-Date", FormatAmzDate(Now())}};
-  r.headers.emplace_back("Authorization",
-                         "AWS4-HMAC-SHA256 Credential=" + std::string(kKeyId) +
-                             "/20261127/us-east-1/secretsmanager/aws4_request, "
-                             "SignedHeaders=x-amz-date, Signature=" + std::string(64, '0'));
+  r.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(kKeyId) +
+                                              "/20261127/us-east-1/secretsmanager/aws4_request, "
+                                              "SignedHeaders=x-amz-date, Signature=" +
+                                              std::string(64, '0'));
   EXPECT_EQ(VerifyStatus(r),
             Status(StatusCode::kIncompleteSignature,
                    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."));
