@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -22,14 +23,30 @@ struct PipelineOptions {
   std::vector<std::string> allowed_regions;
 };
 
+// The X-Amz-Target prefix of Secrets Manager actions ("secretsmanager.GetSecretValue") and the
+// service its requests must be signed for.
+inline constexpr std::string_view kSecretsManagerTargetPrefix = "secretsmanager.";
+inline constexpr std::string_view kSecretsManagerService = "secretsmanager";
+
+// A region name as AWS spells them: lowercase words joined by '-', ending in a number, the first
+// word at least two letters ("us-east-1", "us-gov-west-1", "eu-central-2").
+bool IsWellFormedRegion(std::string_view region);
+
 class Pipeline {
  public:
   Pipeline(PipelineOptions options, secrets::Service* service, const sigv4::Verifier* verifier,
            const Clock* clock);
-  // Handles one `POST /` AWS request. Never throws.
+  // Handles one `POST /` AWS request. Never throws. Every response carries x-amzn-RequestId.
+  // Thread-safe (the service, verifier and clock are).
   http::Response Handle(const http::Request& request) const;
 
  private:
+  // Steps 2..9 of Handle(); may throw (Handle() catches). Sets `action` once it is known.
+  http::Response Process(const http::Request& request, const std::string& request_id,
+                         std::string& action) const;
+  // The scope checks: service "secretsmanager", region well-formed and allowed.
+  Status CheckScope(const sigv4::VerifiedRequest& verified) const;
+
   PipelineOptions options_;
   secrets::Service* service_;
   const sigv4::Verifier* verifier_;
