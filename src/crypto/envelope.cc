@@ -1,8 +1,8 @@
 #include "crypto/envelope.h"
 
-#include <openssl/rand.h>
-
 #include <cstring>
+
+#include <openssl/rand.h>
 
 #include "crypto/internal/aes_gcm.h"
 #include "crypto/wipe.h"
@@ -27,10 +27,10 @@ using internal::kAesGcmTagBytes;
 constexpr std::string_view kMagic("CFE1", 4);
 constexpr std::size_t kVersionOffset = 4;
 constexpr std::size_t kWrapNonceOffset = 8;
-constexpr std::size_t kWrappedDekOffset = kWrapNonceOffset + kAesGcmNonceBytes;      // 20
-constexpr std::size_t kWrapTagOffset = kWrappedDekOffset + kAesGcmKeyBytes;          // 52
-constexpr std::size_t kDataNonceOffset = kWrapTagOffset + kAesGcmTagBytes;           // 68
-constexpr std::size_t kCiphertextOffset = kDataNonceOffset + kAesGcmNonceBytes;      // 80
+constexpr std::size_t kWrappedDekOffset = kWrapNonceOffset + kAesGcmNonceBytes;  // 20
+constexpr std::size_t kWrapTagOffset = kWrappedDekOffset + kAesGcmKeyBytes;      // 52
+constexpr std::size_t kDataNonceOffset = kWrapTagOffset + kAesGcmTagBytes;       // 68
+constexpr std::size_t kCiphertextOffset = kDataNonceOffset + kAesGcmNonceBytes;  // 80
 static_assert(kCiphertextOffset + kAesGcmTagBytes == kEnvelopeOverheadBytes);
 // The part of the header the wrap layer authenticates: magic and key version.
 constexpr std::size_t kWrapHeaderBytes = kWrapNonceOffset;
@@ -147,8 +147,8 @@ Status WrapDek(AesGcm& gcm, std::string_view kek, std::uint32_t version, std::st
   std::memcpy(blob.data() + kWrapNonceOffset, wrap_nonce.data(), kAesGcmNonceBytes);
   const std::string_view header(blob.data(), kWrapHeaderBytes);
   const std::string_view nonce(blob.data() + kWrapNonceOffset, kAesGcmNonceBytes);
-  return gcm.Encrypt(kek, nonce, {kWrapDomain, header, aad}, dek,
-                     blob.data() + kWrappedDekOffset, blob.data() + kWrapTagOffset);
+  return gcm.Encrypt(kek, nonce, {kWrapDomain, header, aad}, dek, blob.data() + kWrappedDekOffset,
+                     blob.data() + kWrapTagOffset);
 }
 
 }  // namespace
@@ -173,8 +173,8 @@ Result<std::string> Envelope::Seal(std::string_view plaintext, std::string_view 
   std::string blob(kEnvelopeOverheadBytes + plaintext.size(), '\0');
   AesGcm gcm;
   COFFER_RETURN_IF_ERROR(WrapDek(gcm, kek, version, dek, wrap_nonce, aad, blob));
-  std::memcpy(blob.data() + kDataNonceOffset,
-              fresh.data() + kAesGcmKeyBytes + kAesGcmNonceBytes, kAesGcmNonceBytes);
+  std::memcpy(blob.data() + kDataNonceOffset, fresh.data() + kAesGcmKeyBytes + kAesGcmNonceBytes,
+              kAesGcmNonceBytes);
   const std::string_view data_nonce(blob.data() + kDataNonceOffset, kAesGcmNonceBytes);
   COFFER_RETURN_IF_ERROR(gcm.Encrypt(dek, data_nonce, {kDataDomain, kMagic, aad}, plaintext,
                                      blob.data() + kCiphertextOffset,
@@ -194,8 +194,9 @@ Result<std::string> Envelope::Open(std::string_view blob, std::string_view aad) 
                          plaintext.data());
   if (!s.ok()) {
     // Decrypt already wiped the unauthenticated plaintext.
-    return DecryptionFailure("the value does not authenticate (tampered, or sealed for another "
-                             "context)");
+    return DecryptionFailure(
+        "the value does not authenticate (tampered, or sealed for another "
+        "context)");
   }
   return plaintext;
 }
@@ -217,8 +218,8 @@ Result<std::string> Envelope::Rewrap(std::string_view blob, std::string_view aad
   char wrap_nonce[kAesGcmNonceBytes];
   COFFER_RETURN_IF_ERROR(FillRandom(wrap_nonce, sizeof(wrap_nonce)));
   std::string out(blob.size(), '\0');
-  COFFER_RETURN_IF_ERROR(WrapDek(gcm, kek, active, dek,
-                                 std::string_view(wrap_nonce, sizeof(wrap_nonce)), aad, out));
+  COFFER_RETURN_IF_ERROR(
+      WrapDek(gcm, kek, active, dek, std::string_view(wrap_nonce, sizeof(wrap_nonce)), aad, out));
   std::memcpy(out.data() + kDataNonceOffset, p.data_part.data(), p.data_part.size());
   return out;
 }

@@ -4,7 +4,6 @@
 //       -lbenchmark -lcrypto -lpthread -o envelope_bench
 
 #include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <string>
 
@@ -59,9 +58,10 @@ void BM_Rewrap(benchmark::State& state) {
   Result<std::string> blob = Envelope(old_keyring.get()).Seal(value, kAad);
   if (!blob.ok()) std::abort();
   // Version 1 is the old key, version 2 the new active one.
-  const std::string text = R"({"format":"coffer-keyring-v1","active":2,"keys":[{"version":1,"key":")" +
-                           Base64Encode(*old_keyring->Key(1)) + R"("},{"version":2,"key":")" +
-                           Base64Encode(RandomBytes(32)) + R"("}]})";
+  const std::string text =
+      R"({"format":"coffer-keyring-v1","active":2,"keys":[{"version":1,"key":")" +
+      Base64Encode(*old_keyring->Key(1)) + R"("},{"version":2,"key":")" +
+      Base64Encode(RandomBytes(32)) + R"("}]})";
   Result<std::unique_ptr<Keyring>> keyring = KeyringFromText(text);
   if (!keyring.ok()) std::abort();
   Envelope envelope(keyring->get());

@@ -1,13 +1,13 @@
 #include "crypto/envelope.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 #include "crypto/random.h"
@@ -19,8 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr std::string_view kAad = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf\n"
-                                  "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111";
+constexpr std::string_view kAad =
+    "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf\n"
+    "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111";
 // Offsets of the v1 layout, as documented in docs/design/encryption-at-rest.md.
 constexpr std::size_t kDataNonceOffset = 68;
 
@@ -144,9 +145,8 @@ TEST_F(EnvelopeTest, WrongAadFails) {
   Result<std::string> blob = envelope.Seal(value, kAad);
   ASSERT_TRUE(blob.ok());
   const std::string aad(kAad);
-  for (const std::string& other :
-       {std::string(), aad + "x", aad.substr(0, aad.size() - 1), Flip(aad, 0),
-        std::string("access-key\nAKIAEXAMPLE")}) {
+  for (const std::string& other : {std::string(), aad + "x", aad.substr(0, aad.size() - 1),
+                                   Flip(aad, 0), std::string("access-key\nAKIAEXAMPLE")}) {
     Result<std::string> opened = envelope.Open(*blob, other);
     ASSERT_FALSE(opened.ok());
     ExpectOpaqueFailure(opened.status(), value);
@@ -281,10 +281,8 @@ TEST_F(EnvelopeTest, RewrapChecksTheAadAndTheWrap) {
   ASSERT_TRUE(blob.ok());
   keyring_.Add(2, key2_);
   keyring_.SetActive(2);
-  EXPECT_EQ(envelope.Rewrap(*blob, "another row").status().code(),
-            StatusCode::kDecryptionFailure);
-  EXPECT_EQ(envelope.Rewrap(Flip(*blob, 30), kAad).status().code(),
-            StatusCode::kDecryptionFailure);
+  EXPECT_EQ(envelope.Rewrap(*blob, "another row").status().code(), StatusCode::kDecryptionFailure);
+  EXPECT_EQ(envelope.Rewrap(Flip(*blob, 30), kAad).status().code(), StatusCode::kDecryptionFailure);
   EXPECT_EQ(envelope.Rewrap(blob->substr(0, 50), kAad).status().code(),
             StatusCode::kDecryptionFailure);
 }
@@ -329,6 +327,7 @@ TEST_F(EnvelopeTest, ConcurrentSealAndOpen) {
   Envelope envelope(keyring->get());
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
@@ -356,9 +355,7 @@ TEST(WipeTest, ZeroesTheBufferInPlace) {
   EXPECT_EQ(s.data(), data);
   {
     std::string t = "another secret";
-    {
-      WipeOnExit guard(t);
-    }
+    { WipeOnExit guard(t); }
     EXPECT_EQ(t, std::string(14, '\0'));
   }
   std::string empty;

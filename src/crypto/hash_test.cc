@@ -1,8 +1,8 @@
 #include "crypto/hash.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 

@@ -1,23 +1,23 @@
 // Keyrings: the in-memory one behind COFFER_MASTER_KEY, and the key file (read, create, rotate,
 // reload on change). The JSON form is in internal/keyring_json.{h,cc}.
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 #include <utility>
+
+#include <climits>
 
 #include "core/clock.h"
 #include "core/encoding.h"
@@ -49,8 +49,8 @@ class UniqueFd {
   }
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
+  int Get() const { return fd_; }
+  bool IsValid() const { return fd_ >= 0; }
   // Closes now, reporting the error (a close after write can report a failed write-back).
   int Close() {
     const int rc = ::close(fd_);
@@ -100,14 +100,14 @@ struct KeyFile {
 Result<KeyFile> ReadKeyFile(const std::string& path) {
   // O_NONBLOCK: opening a FIFO planted at the path must not hang; it is refused below.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd.valid()) {
+  if (!fd.IsValid()) {
     const int err = errno;
     if (err == ENOENT) return Status::NotFound("key file " + path + " does not exist");
     return IoError("cannot open key file", path, err);
   }
   // fstat on the open descriptor: the checks apply to exactly the file that is read.
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return IoError("cannot stat key file", path, errno);
+  if (::fstat(fd.Get(), &st) != 0) return IoError("cannot stat key file", path, errno);
   if (!S_ISREG(st.st_mode)) {
     return Status::FailedPrecondition("key file " + path + " is not a regular file");
   }
@@ -115,7 +115,8 @@ Result<KeyFile> ReadKeyFile(const std::string& path) {
     return Status::FailedPrecondition(
         "key file " + path + " has mode " + OctalMode(st.st_mode) +
         ", which grants access to group or others; refusing to use it. It must be mode 0600 or "
-        "stricter (chmod 600 " + path + ")");
+        "stricter (chmod 600 " +
+        path + ")");
   }
   if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes) {
     return Status::InvalidArgument("key file " + path + " is too large to be a key file");
@@ -126,7 +127,7 @@ Result<KeyFile> ReadKeyFile(const std::string& path) {
   WipeOnExit wipe_text(text);
   std::size_t used = 0;
   while (used < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+    const ssize_t n = ::read(fd.Get(), text.data() + used, text.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       return IoError("cannot read key file", path, errno);
@@ -137,9 +138,9 @@ Result<KeyFile> ReadKeyFile(const std::string& path) {
   if (used == text.size()) {
     return Status::Unavailable("key file " + path + " changed while it was being read");
   }
-  COFFER_ASSIGN_OR_RETURN(KeyringContents contents,
-                          internal::ParseKeyringJson(std::string_view(text.data(), used),
-                                                     "key file " + path));
+  COFFER_ASSIGN_OR_RETURN(
+      KeyringContents contents,
+      internal::ParseKeyringJson(std::string_view(text.data(), used), "key file " + path));
   return KeyFile{std::move(contents), IdOf(st)};
 }
 
@@ -157,8 +158,8 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 
 Status SyncDir(const std::string& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return IoError("cannot open directory", dir, errno);
-  if (::fsync(fd.get()) != 0) return IoError("cannot fsync directory", dir, errno);
+  if (!fd.IsValid()) return IoError("cannot open directory", dir, errno);
+  if (::fsync(fd.Get()) != 0) return IoError("cannot fsync directory", dir, errno);
   return Status::Ok();
 }
 
@@ -167,7 +168,7 @@ Status SyncDir(const std::string& dir) {
 // kAlreadyExists.
 Status CreateExclusive(const std::string& path, std::string_view text) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd.valid()) {
+  if (!fd.IsValid()) {
     const int err = errno;
     if (err == EEXIST) return Status::AlreadyExists(path + " already exists");
     return IoError("cannot create", path, err);
@@ -177,10 +178,10 @@ Status CreateExclusive(const std::string& path, std::string_view text) {
     return s;
   };
   // The umask can only remove bits from 0600, but be explicit about the result.
-  if (::fchmod(fd.get(), 0600) != 0) return fail(IoError("cannot chmod", path, errno));
-  Status s = WriteAll(fd.get(), text, path);
+  if (::fchmod(fd.Get(), 0600) != 0) return fail(IoError("cannot chmod", path, errno));
+  Status s = WriteAll(fd.Get(), text, path);
   if (!s.ok()) return fail(s);
-  if (::fsync(fd.get()) != 0) return fail(IoError("cannot fsync", path, errno));
+  if (::fsync(fd.Get()) != 0) return fail(IoError("cannot fsync", path, errno));
   if (fd.Close() != 0) return fail(IoError("cannot close", path, errno));
   return Status::Ok();
 }
@@ -215,7 +216,8 @@ class StaticKeyring final : public Keyring {
 
   Result<std::string> Key(std::uint32_t version) override {
     auto it = contents_.keys.find(version);
-    if (it == contents_.keys.end()) return KeyNotFound(version, "the master key from the environment");
+    if (it == contents_.keys.end())
+      return KeyNotFound(version, "the master key from the environment");
     return it->second.key;
   }
 
@@ -243,8 +245,8 @@ class FileKeyring final : public Keyring {
     if (std::optional<std::string> key = Find(version)) return std::move(*key);
     Status missing = KeyNotFound(version, "key file " + path_);
     if (!reloaded.ok()) {
-      return Status(missing.code(), missing.message() + " (reload failed: " +
-                                        reloaded.message() + ")");
+      return Status(missing.code(),
+                    missing.message() + " (reload failed: " + reloaded.message() + ")");
     }
     return missing;
   }
@@ -286,8 +288,8 @@ class FileKeyring final : public Keyring {
   }
 
   const std::string path_;
-  std::mutex reload_mu_;  // serialises Reload(); guards id_, failed_id_, failed_status_
-  FileId id_;  // the file the keys came from
+  std::mutex reload_mu_;             // serialises Reload(); guards id_, failed_id_, failed_status_
+  FileId id_;                        // the file the keys came from
   std::optional<FileId> failed_id_;  // the file last seen that could not be loaded
   Status failed_status_;
   mutable std::shared_mutex mu_;  // guards contents_

@@ -1,21 +1,20 @@
+#include <atomic>
+#include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <string>
-#include <thread>
-#include <vector>
 
 #include "core/encoding.h"
 #include "crypto/envelope.h"
@@ -39,7 +38,7 @@ class TempDir {
     std::error_code ec;
     if (!path_.empty()) fs::remove_all(path_, ec);
   }
-  const std::string& path() const { return path_; }
+  const std::string& Path() const { return path_; }
 
  private:
   std::string path_;
@@ -81,8 +80,8 @@ std::string KeyringJson(std::uint32_t active, const std::vector<std::string>& en
 class FileKeyringTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    path_ = dir_.path() + "/keyring.json";
+    ASSERT_FALSE(dir_.Path().empty());
+    path_ = dir_.Path() + "/keyring.json";
   }
   TempDir dir_;
   std::string path_;
@@ -122,7 +121,7 @@ TEST_F(FileKeyringTest, CreatedFileIs0600EvenUnderAPermissiveUmask) {
 
 TEST_F(FileKeyringTest, TwoCreatedKeyringsHaveDifferentKeys) {
   Result<std::unique_ptr<Keyring>> a = OpenFileKeyring(path_, true);
-  Result<std::unique_ptr<Keyring>> b = OpenFileKeyring(dir_.path() + "/other.json", true);
+  Result<std::unique_ptr<Keyring>> b = OpenFileKeyring(dir_.Path() + "/other.json", true);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(*(*a)->Key(1), *(*b)->Key(1));
 }
@@ -137,7 +136,7 @@ TEST_F(FileKeyringTest, MissingFileWithoutCreateIsNotFound) {
 
 TEST_F(FileKeyringTest, MissingDirectoryFailsToCreate) {
   Result<std::unique_ptr<Keyring>> keyring =
-      OpenFileKeyring(dir_.path() + "/no/such/dir/keyring.json", true);
+      OpenFileKeyring(dir_.Path() + "/no/such/dir/keyring.json", true);
   ASSERT_FALSE(keyring.ok());
   EXPECT_EQ(keyring.status().code(), StatusCode::kUnavailable);
 }
@@ -179,7 +178,7 @@ TEST_F(FileKeyringTest, RefusesNonRegularFiles) {
   EXPECT_EQ(keyring.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(keyring.status().message(), HasSubstr("not a regular file"));
 
-  const std::string fifo = dir_.path() + "/fifo";
+  const std::string fifo = dir_.Path() + "/fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   keyring = OpenFileKeyring(fifo, false);  // must not block waiting for a writer
   ASSERT_FALSE(keyring.ok());
@@ -188,7 +187,7 @@ TEST_F(FileKeyringTest, RefusesNonRegularFiles) {
 
 TEST_F(FileKeyringTest, FollowsSymlinksButChecksTheTarget) {
   const std::string raw = RandomBytes(32);
-  const std::string target = dir_.path() + "/real.json";
+  const std::string target = dir_.Path() + "/real.json";
   WriteFile(target, KeyringJson(1, {KeyJson(1, raw)}), 0600);
   ASSERT_EQ(::symlink(target.c_str(), path_.c_str()), 0);
   Result<std::unique_ptr<Keyring>> keyring = OpenFileKeyring(path_, false);
@@ -202,7 +201,7 @@ TEST_F(FileKeyringTest, FollowsSymlinksButChecksTheTarget) {
 }
 
 TEST_F(FileKeyringTest, DoesNotCreateThroughADanglingSymlink) {
-  const std::string target = dir_.path() + "/elsewhere.json";
+  const std::string target = dir_.Path() + "/elsewhere.json";
   ASSERT_EQ(::symlink(target.c_str(), path_.c_str()), 0);
   Result<std::unique_ptr<Keyring>> keyring = OpenFileKeyring(path_, true);
   ASSERT_FALSE(keyring.ok());
@@ -231,7 +230,7 @@ TEST_F(FileKeyringTest, RotateAddsAnActiveVersionAndKeepsTheOldOnes) {
 
   // No temporary files are left beside the key file.
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir_.path())) {
+  for (const auto& entry : fs::directory_iterator(dir_.Path())) {
     names.push_back(entry.path().filename().string());
   }
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("keyring.json", "keyring.json.lock"));
@@ -241,8 +240,11 @@ TEST_F(FileKeyringTest, RotatePreservesCreationTimesAndVersionGaps) {
   const std::string a = RandomBytes(32), b = RandomBytes(32);
   WriteFile(path_,
             R"({"format":"coffer-keyring-v1","active":5,"keys":[)"
-            R"({"version":2,"key":")" + Base64Encode(a) + R"(","created":"2020-01-01T00:00:00Z"},)"
-            R"({"version":5,"key":")" + Base64Encode(b) + R"("}]})",
+            R"({"version":2,"key":")" +
+                Base64Encode(a) +
+                R"(","created":"2020-01-01T00:00:00Z"},)"
+                R"({"version":5,"key":")" +
+                Base64Encode(b) + R"("}]})",
             0600);
   Result<std::uint32_t> v = RotateFileKeyring(path_);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -268,12 +270,12 @@ TEST_F(FileKeyringTest, RotateRefusesALooseOrBrokenFile) {
   EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ReadAll(path_), "{not json");
 
-  EXPECT_EQ(RotateFileKeyring(dir_.path() + "/missing.json").status().code(),
+  EXPECT_EQ(RotateFileKeyring(dir_.Path() + "/missing.json").status().code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(FileKeyringTest, RotateThroughASymlinkReplacesTheTarget) {
-  const std::string target = dir_.path() + "/real.json";
+  const std::string target = dir_.Path() + "/real.json";
   WriteFile(target, KeyringJson(1, {KeyJson(1, RandomBytes(32))}), 0600);
   ASSERT_EQ(::symlink("real.json", path_.c_str()), 0);
   ASSERT_TRUE(RotateFileKeyring(path_).ok());
@@ -370,6 +372,7 @@ TEST_F(FileKeyringTest, ConcurrentReadersDuringRotation) {
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int t = 0; t < 3; ++t) {
     threads.emplace_back([&] {
       while (!stop.load()) {
@@ -430,13 +433,13 @@ std::vector<MalformedCase> MalformedCases(const std::string& k1, const std::stri
   return {
       {"not_json", "{format: 1}", "not valid JSON"},
       {"trailing_garbage", KeyringJson(1, {KeyJson(1, k1)}) + " x", "not valid JSON"},
-      {"syntax_error_after_key", "{" + fmt + R"(,"active":1,"keys":[{"version":1,"key":")" + b1 +
-                                     R"(" "x"}]})",
+      {"syntax_error_after_key",
+       "{" + fmt + R"(,"active":1,"keys":[{"version":1,"key":")" + b1 + R"(" "x"}]})",
        "not valid JSON"},
       {"array", "[1,2]", "must be a JSON object"},
       {"missing_format", R"({"active":1,"keys":[)" + KeyJson(1, k1) + "]}", "\"format\""},
-      {"wrong_format", R"({"format":"coffer-keyring-v2","active":1,"keys":[)" + KeyJson(1, k1) +
-                           "]}",
+      {"wrong_format",
+       R"({"format":"coffer-keyring-v2","active":1,"keys":[)" + KeyJson(1, k1) + "]}",
        "unsupported format \"coffer-keyring-v2\""},
       {"format_not_string", R"({"format":1,"active":1,"keys":[)" + KeyJson(1, k1) + "]}",
        "\"format\""},
@@ -469,14 +472,14 @@ std::vector<MalformedCase> MalformedCases(const std::string& k1, const std::stri
       {"long_key", KeyringJson(1, {KeyJson(1, k1 + "x")}), "33 bytes, not 32"},
       {"created_not_string", KeyringJson(1, {R"({"version":1,"key":")" + b1 + R"(","created":1})"}),
        "\"created\" must be a string"},
-      {"unknown_top_field", "{" + fmt + R"(,"active":1,"extra":true,"keys":[)" + KeyJson(1, k1) +
-                                "]}",
+      {"unknown_top_field",
+       "{" + fmt + R"(,"active":1,"extra":true,"keys":[)" + KeyJson(1, k1) + "]}",
        "unknown field \"extra\""},
       {"unknown_entry_field",
        KeyringJson(1, {R"({"version":1,"key":")" + b1 + R"(","algorithm":"aes"})"}),
        "unknown field \"algorithm\""},
-      {"key_as_field_name", "{" + fmt + R"(,"active":1,")" + b1 + R"(":1,"keys":[)" +
-                                KeyJson(1, k1) + "]}",
+      {"key_as_field_name",
+       "{" + fmt + R"(,"active":1,")" + b1 + R"(":1,"keys":[)" + KeyJson(1, k1) + "]}",
        "field name that is not shown"},
       {"duplicate_field", "{" + fmt + R"(,"active":1,"active":1,"keys":[)" + KeyJson(1, k1) + "]}",
        "duplicate field"},

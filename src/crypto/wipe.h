@@ -3,9 +3,9 @@
 // Wiping secret bytes from memory. OPENSSL_cleanse cannot be optimised away, unlike memset on a
 // buffer that is about to die. Use it on anything that held key material or plaintext.
 
-#include <openssl/crypto.h>
-
 #include <string>
+
+#include <openssl/crypto.h>
 
 namespace coffer::crypto {
 

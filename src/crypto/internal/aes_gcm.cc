@@ -1,10 +1,10 @@
 #include "crypto/internal/aes_gcm.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-
 #include <cassert>
 #include <string>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 
 namespace coffer::crypto::internal {
 namespace {
@@ -58,8 +58,7 @@ Status AesGcm::Encrypt(std::string_view key, std::string_view nonce,
   for (std::string_view part : aad_parts) {
     if (part.empty()) continue;
     if (part.size() > kAesGcmMaxInputBytes) return Status(kCode, "AES-GCM: AAD too large");
-    if (EVP_EncryptUpdate(ctx_.get(), nullptr, &len, U(part), static_cast<int>(part.size())) !=
-        1) {
+    if (EVP_EncryptUpdate(ctx_.get(), nullptr, &len, U(part), static_cast<int>(part.size())) != 1) {
       return Fail(kCode, "AES-GCM: AAD update failed");
     }
   }
@@ -105,8 +104,7 @@ Status AesGcm::Decrypt(std::string_view key, std::string_view nonce,
   for (std::string_view part : aad_parts) {
     if (part.empty()) continue;
     if (part.size() > kAesGcmMaxInputBytes) return Status(kCode, "AES-GCM: AAD too large");
-    if (EVP_DecryptUpdate(ctx_.get(), nullptr, &len, U(part), static_cast<int>(part.size())) !=
-        1) {
+    if (EVP_DecryptUpdate(ctx_.get(), nullptr, &len, U(part), static_cast<int>(part.size())) != 1) {
       return Fail(kCode, "AES-GCM: AAD update failed");
     }
   }

@@ -3,12 +3,12 @@
 // AES-256-GCM over OpenSSL 3 EVP, for the envelope. Not a general-purpose AEAD API: nonces are
 // always 96 bits, tags 128 bits, and the caller supplies buffers of the right size.
 
-#include <openssl/evp.h>
-
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
 #include <string_view>
+
+#include <openssl/evp.h>
 
 #include "core/status.h"
 

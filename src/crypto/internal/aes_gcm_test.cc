@@ -1,8 +1,8 @@
 #include "crypto/internal/aes_gcm.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 
@@ -22,7 +22,7 @@ struct GcmVector {
 };
 
 // McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 13-16 (AES-256).
-const GcmVector kVectors[] = {
+constexpr GcmVector kVectors[] = {
     {"case13", "0000000000000000000000000000000000000000000000000000000000000000",
      "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
     {"case14", "0000000000000000000000000000000000000000000000000000000000000000",
@@ -93,9 +93,9 @@ TEST(AesGcmTest, WrongAadFails) {
   // The same bytes split differently are the same AAD; that is why callers use fixed-length
   // prefixes.
   const std::string aad = Hex(v.aad);
-  EXPECT_TRUE(gcm.Decrypt(key, iv, {std::string_view(aad).substr(0, 3),
-                                    std::string_view(aad).substr(3)},
-                          ct, tag, out.data())
+  EXPECT_TRUE(gcm.Decrypt(key, iv,
+                          {std::string_view(aad).substr(0, 3), std::string_view(aad).substr(3)}, ct,
+                          tag, out.data())
                   .ok());
 }
 

@@ -1,10 +1,10 @@
 #include "crypto/internal/keyring_json.h"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
 #include <set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
 #include "crypto/envelope.h"
@@ -29,14 +29,18 @@ std::string Quote(std::string_view s) {
 
 // Walks the parsed document and wipes every "key" string, so the base64 keys do not linger in
 // freed heap memory.
-void WipeKeyStrings(json& doc) {
-  if (!doc.is_object()) return;
-  auto keys = doc.find("keys");
-  if (keys == doc.end() || !keys->is_array()) return;
-  for (json& entry : *keys) {
-    if (!entry.is_object()) continue;
-    auto key = entry.find("key");
-    if (key != entry.end() && key->is_string()) Wipe(key->get_ref<std::string&>());
+void WipeKeyStrings(json& doc) noexcept {
+  try {
+    if (!doc.is_object()) return;
+    auto keys = doc.find("keys");
+    if (keys == doc.end() || !keys->is_array()) return;
+    for (json& entry : *keys) {
+      if (!entry.is_object()) continue;
+      auto key = entry.find("key");
+      if (key != entry.end() && key->is_string()) Wipe(key->get_ref<std::string&>());
+    }
+  } catch (...) {
+    // Every access above is type-checked first, so nothing throws; a destructor must not anyway.
   }
 }
 
@@ -53,8 +57,7 @@ class DocWiper {
 
 Result<std::uint32_t> ParseVersion(const json& v, std::string_view what, const std::string& src) {
   if (!v.is_number_unsigned()) {
-    return Status::InvalidArgument(src + ": " + std::string(what) +
-                                   " must be a positive integer");
+    return Status::InvalidArgument(src + ": " + std::string(what) + " must be a positive integer");
   }
   const auto n = v.get<std::uint64_t>();
   if (n == 0 || n > std::numeric_limits<std::uint32_t>::max()) {
@@ -83,8 +86,8 @@ Result<KeyringContents> FromDocument(const json& doc, const std::string& src) {
   if (!format->is_string()) return Status::InvalidArgument(src + ": \"format\" must be a string");
   if (format->get_ref<const std::string&>() != kKeyringFormat) {
     return Status::InvalidArgument(src + ": unsupported format " +
-                                   Quote(format->get_ref<const std::string&>()) +
-                                   " (expected \"" + std::string(kKeyringFormat) + "\")");
+                                   Quote(format->get_ref<const std::string&>()) + " (expected \"" +
+                                   std::string(kKeyringFormat) + "\")");
   }
 
   auto active = doc.find("active");
@@ -106,8 +109,7 @@ Result<KeyringContents> FromDocument(const json& doc, const std::string& src) {
     if (version_it == entry.end()) {
       return Status::InvalidArgument(where + ": \"version\" is missing");
     }
-    COFFER_ASSIGN_OR_RETURN(std::uint32_t version,
-                            ParseVersion(*version_it, "\"version\"", where));
+    COFFER_ASSIGN_OR_RETURN(std::uint32_t version, ParseVersion(*version_it, "\"version\"", where));
     if (contents.keys.count(version) != 0) {
       return Status::InvalidArgument(src + ": version " + std::to_string(version) +
                                      " appears more than once");
@@ -138,8 +140,8 @@ Result<KeyringContents> FromDocument(const json& doc, const std::string& src) {
     }
   }
   if (contents.keys.count(contents.active) == 0) {
-    return Status::InvalidArgument(src + ": the active version " +
-                                   std::to_string(contents.active) + " is not in \"keys\"");
+    return Status::InvalidArgument(src + ": the active version " + std::to_string(contents.active) +
+                                   " is not in \"keys\"");
   }
   return contents;
 }
@@ -224,7 +226,9 @@ std::string SerializeKeyringJson(const KeyringContents& contents) {
     out += "    {\"version\": " + std::to_string(version) + ", \"key\": \"";
     out += key_b64;
     out += "\"";
-    if (!entry.created.empty()) out += ", \"created\": " + json(entry.created).dump(-1, ' ', false, json::error_handler_t::replace);
+    if (!entry.created.empty())
+      out += ", \"created\": " +
+             json(entry.created).dump(-1, ' ', false, json::error_handler_t::replace);
     out += "}";
   }
   out += "\n  ]\n}\n";
