@@ -164,6 +164,10 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
     }
     it = cache_.emplace(std::string(sql), std::unique_ptr<sqlite3_stmt, StmtDeleter>(stmt)).first;
   }
+  // A statement still mid-step belongs to another borrower; resetting it would corrupt theirs.
+  if (sqlite3_stmt_busy(it->second.get()) != 0) {
+    return Status::Internal("sqlite: a cached statement was borrowed twice");
+  }
   return Statement(it->second.get(), db_);
 }
 

@@ -280,16 +280,12 @@ TEST(SqliteStoreTest, TruncatedDatabaseFailsOpenWithDataLoss) {
   {
     auto store = OpenOrDie(path);
     ASSERT_NE(store, nullptr);
+    Mutation m{Secret("big"), 0, {}, {}, {}, false};
     for (int i = 0; i < 200; ++i) {
-      Mutation m{
-          Secret("s" + std::to_string(i)),
-          0,
-          {Version("v1", {"AWSCURRENT"}, std::string(3000, static_cast<char>('A' + i % 26)))},
-          {},
-          {},
-          false};
-      ASSERT_TRUE(store->Commit(m).ok());
+      m.new_versions.push_back(
+          Version("v" + std::to_string(i), {}, std::string(3000, static_cast<char>('A' + i % 26))));
     }
+    ASSERT_TRUE(store->Commit(m).ok());
   }  // the last close checkpoints the WAL into the file and removes it
   ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
   auto size = std::filesystem::file_size(path);
@@ -300,6 +296,30 @@ TEST(SqliteStoreTest, TruncatedDatabaseFailsOpenWithDataLoss) {
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
   EXPECT_THAT(opened.status().message(), HasSubstr("damaged"));
+}
+
+TEST(SqliteStoreTest, DamagedPageFailsOpenWithQuickCheck) {
+  TempDir dir;
+  std::string path = dir.File("coffer.db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    Mutation m{Secret("big"), 0, {}, {}, {}, false};
+    for (int i = 0; i < 50; ++i) {
+      m.new_versions.push_back(Version("v" + std::to_string(i), {"S" + std::to_string(i)}, "c"));
+    }
+    ASSERT_TRUE(store->Commit(m).ok());
+  }
+  {
+    // Scribble over the b-tree header of page 4 (a table or index root), as a torn write would.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 * 3);
+    f.write("\x0d\xff\xff\xff\xff\xff\xff\xff", 8);
+  }
+  Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::Open(SqliteOptions{path});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kDataLoss) << opened.status().ToString();
+  EXPECT_THAT(opened.status().message(), HasSubstr("quick_check"));
 }
 
 TEST(SqliteStoreTest, NewerSchemaFailsOpen) {
