@@ -8,7 +8,11 @@
 // (SecretStore revisions) with retry.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -17,6 +21,8 @@
 #include "storage/store.h"
 
 namespace coffer::secrets {
+
+struct SecretMeta;  // secrets/meta.h
 
 struct ServiceOptions {
   std::int64_t max_value_bytes = 65536;  // Default: 65,536, as AWS.
@@ -67,6 +73,26 @@ class Service {
   Result<int> PurgeExpired();
 
  private:
+  // Adds version `token` holding `value` to an existing secret (PutSecretValue, UpdateSecret with
+  // a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
+  // idempotent retry (same token, same value) writes nothing new and answers the existing
+  // version.
+  Result<PutSecretValueResponse> WriteVersion(
+      const CallContext& ctx, const std::string& secret_id, const std::string& token,
+      const SecretValue& value, const std::optional<std::vector<std::string>>& stages,
+      const std::function<void(SecretMeta&)>& edit_meta);
+  // Reads and decrypts one version of `secret` (GetSecretValue rules, reference §1.5 rule 7).
+  Result<GetSecretValueResponse> ReadValue(const storage::SecretRecord& secret,
+                                           const std::optional<std::string>& version_id,
+                                           const std::optional<std::string>& version_stage);
+  // Records a read for LastAccessedDate: one small commit per version per UTC day, best effort.
+  void TouchLastAccessed(const storage::SecretRecord& secret,
+                         const storage::VersionRecord& version);
+  // Applies `edit` to the metadata of a secret not scheduled for deletion and commits it,
+  // bumping LastChangedDate. Returns the secret as written.
+  Result<storage::SecretRecord> EditMeta(const CallContext& ctx, const std::string& secret_id,
+                                         const std::function<Status(SecretMeta&)>& edit);
+
   storage::SecretStore* store_;
   const crypto::Envelope* envelope_;
   const Clock* clock_;

@@ -158,6 +158,9 @@ struct SecretDescription {
   std::optional<std::string> owning_service;
   std::optional<std::int64_t> created_date_ms;
   std::optional<std::string> primary_region;
+  // As given to RotateSecret: the raw JSON array of {Key, Value}, and the role ARN.
+  std::optional<std::string> external_secret_rotation_metadata_json;
+  std::optional<std::string> external_secret_rotation_role_arn;
 };
 struct DescribeSecretRequest {
   std::string secret_id;

@@ -1,0 +1,34 @@
+#include "secrets/service.h"
+
+#include "secrets/messages.h"
+#include "secrets/meta.h"
+#include "secrets/op_util.h"
+#include "secrets/validate.h"
+
+namespace coffer::secrets {
+
+using internal::CheckNotDeleted;
+using internal::LoadSecret;
+using internal::Loaded;
+using internal::RetryOnConflict;
+using internal::UpdateOf;
+
+Service::Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
+                 ServiceOptions options)
+    : store_(store), envelope_(envelope), clock_(clock), options_(options) {}
+
+Result<storage::SecretRecord> Service::EditMeta(const CallContext& ctx,
+                                                const std::string& secret_id,
+                                                const std::function<Status(SecretMeta&)>& edit) {
+  return RetryOnConflict(options_.commit_retries, [&]() -> Result<storage::SecretRecord> {
+    COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadSecret(*store_, ctx, secret_id));
+    COFFER_RETURN_IF_ERROR(CheckNotDeleted(secret.record));
+    COFFER_RETURN_IF_ERROR(edit(secret.meta));
+    secret.meta.last_changed_ms = clock_->NowMillis();
+    storage::Mutation m = UpdateOf(secret);
+    COFFER_RETURN_IF_ERROR(store_->Commit(m));
+    return m.secret;
+  });
+}
+
+}  // namespace coffer::secrets
