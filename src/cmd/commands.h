@@ -1,0 +1,19 @@
+#pragma once
+
+// The `coffer` subcommands. main.cc builds the CLI11 tree and calls one of these; each returns
+// the process exit code (0 ok, 1 runtime failure, 2 bad configuration).
+
+#include "config/server_config.h"
+
+namespace coffer::cmd {
+
+// `coffer server`: serves until SIGTERM/SIGINT, then drains and exits 0.
+int RunServer(const config::RawValues& flags);
+
+// `coffer keys rotate`: adds a master-key version to the key file and rewraps every data key.
+int RunKeysRotate(const config::RawValues& flags);
+
+// `coffer version`.
+int RunVersion();
+
+}  // namespace coffer::cmd

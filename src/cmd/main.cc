@@ -1,0 +1,35 @@
+// coffer: a self-hosted secret store that speaks the AWS Secrets Manager protocol.
+// This file only builds the command tree; the subcommands live in *_command.cc.
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/commands.h"
+#include "config/flags.h"
+
+int main(int argc, char** argv) {
+  CLI::App app("coffer: a self-hosted secret store that speaks the AWS Secrets Manager API",
+               "coffer");
+  app.require_subcommand(1);
+
+  CLI::App* server = app.add_subcommand(
+      "server", "Run the server (options: flags > COFFER_* env vars > --config file > defaults)");
+  coffer::config::ServerFlags server_flags;
+  server_flags.Register(server);
+
+  CLI::App* keys = app.add_subcommand("keys", "Manage the master key");
+  keys->require_subcommand(1);
+  CLI::App* rotate = keys->add_subcommand(
+      "rotate", "Add a new master-key version and rewrap every data key (safe while serving)");
+  coffer::config::ServerFlags rotate_flags;
+  rotate_flags.Register(rotate, {"data_dir", "master_key_file", "keyring_reload_seconds",
+                                 "log_level"});
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*server) return coffer::cmd::RunServer(server_flags.Given());
+  if (*rotate) return coffer::cmd::RunKeysRotate(rotate_flags.Given());
+  if (*version) return coffer::cmd::RunVersion();
+  return 2;
+}

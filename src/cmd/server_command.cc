@@ -1,0 +1,281 @@
+// `coffer server`: wires config -> keyring -> store -> envelope -> SigV4 verifier -> root key ->
+// secrets service -> AWS pipeline -> HTTP server, then waits for SIGTERM/SIGINT.
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/credentials.h"
+#include "api/pipeline.h"
+#include "cmd/commands.h"
+#include "cmd/common.h"
+#include "core/clock.h"
+#include "crypto/envelope.h"
+#include "http/address.h"
+#include "http/server.h"
+#include "secrets/service.h"
+#include "sigv4/sigv4.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace coffer::cmd {
+namespace {
+
+// Secrets live in this process's memory: keep them out of core files and away from ptrace by
+// other users.
+void DisableCoreDumps() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
+// Writes the port atomically (temp file + rename), so a reader never sees a partial number.
+Status WritePortFile(const std::string& path, std::uint16_t port) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    out.flush();
+    if (!out) return Status::Unavailable("cannot write port file " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    return Status::Unavailable("cannot write port file " + path + ": " + why);
+  }
+  return Status::Ok();
+}
+
+std::string PathOnly(const std::string& target) {
+  std::size_t q = target.find('?');
+  return q == std::string::npos ? target : target.substr(0, q);
+}
+
+http::Response TextResponse(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+// Runs `fn` every `interval` until Stop(); Stop() wakes it at once.
+class Periodic {
+ public:
+  Periodic(std::chrono::seconds interval, std::function<void()> fn)
+      : interval_(interval), fn_(std::move(fn)), thread_([this] { Run(); }) {}
+  ~Periodic() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+      lock.unlock();
+      fn_();
+      lock.lock();
+    }
+  }
+
+  std::chrono::seconds interval_;
+  std::function<void()> fn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after the fields above exist
+};
+
+int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
+  config::ServerConfig cfg = cfg_in;
+  Clock* clock = SystemClock::Get();
+
+  // Data dir.
+  if (cfg.data_dir.empty()) {  // --dev without --data-dir: a fresh throwaway dir
+    char tmpl[] = "/tmp/coffer-dev-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) {
+      spdlog::critical("cannot create a dev data dir under /tmp: {}", std::strerror(errno));
+      return 1;
+    }
+    cfg.data_dir = tmpl;
+  }
+  if (Status s = EnsureDataDir(cfg.data_dir); !s.ok()) {
+    spdlog::critical("{}", s.ToString());
+    return 1;
+  }
+
+  // Master key.
+  auto keyring = OpenKeyring(cfg);
+  if (!keyring.ok()) {
+    spdlog::critical("master key: {}", keyring.status().ToString());
+    return 1;
+  }
+  const bool keyring_from_file = cfg.master_key.empty();
+
+  // Store.
+  auto store = OpenStore(cfg.data_dir);
+  if (!store.ok()) {
+    spdlog::critical("store: {}", store.status().ToString());
+    return 1;
+  }
+
+  crypto::Envelope envelope(keyring->get());
+  api::StoreCredentialSource credentials(store->get(), &envelope, clock);
+  sigv4::Verifier verifier(clock, &credentials);
+
+  std::optional<std::pair<std::string, std::string>> env_root;
+  if (!cfg.root_access_key_id.empty()) {
+    env_root.emplace(cfg.root_access_key_id, cfg.root_secret_access_key);
+  }
+  auto root = api::EnsureRootCredentials(store->get(), &envelope, clock, cfg.account_id, env_root);
+  if (!root.ok()) {
+    spdlog::critical("root access key: {}", root.status().ToString());
+    return 1;
+  }
+
+  secrets::Service service(store->get(), &envelope, clock);
+  api::PipelineOptions pipeline_options;
+  pipeline_options.account_id = cfg.account_id;
+  pipeline_options.allowed_regions = cfg.allowed_regions;
+  api::Pipeline pipeline(pipeline_options, &service, &verifier, clock);
+
+  storage::SecretStore* store_ptr = store->get();
+  http::Handler handler = [&pipeline, store_ptr](const http::Request& req) -> http::Response {
+    if (req.method == "GET" || req.method == "HEAD") {
+      std::string path = PathOnly(req.target);
+      if (path == "/healthz") return TextResponse(200, "ok");
+      if (path == "/readyz") {
+        auto count = store_ptr->CountSecrets();
+        if (count.ok()) return TextResponse(200, "ready");
+        spdlog::warn("readyz: store not ready: {}", count.status().ToString());
+        return TextResponse(503, "not ready");
+      }
+    }
+    return pipeline.Handle(req);
+  };
+
+  auto server = http::StartServer(cfg.ToHttpOptions(), handler);
+  if (!server.ok()) {
+    spdlog::critical("http: {}", server.status().ToString());
+    return 1;
+  }
+  const std::uint16_t port = (*server)->port();
+  if (!cfg.port_file.empty()) {
+    if (Status s = WritePortFile(cfg.port_file, port); !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      (*server)->Shutdown();
+      return 1;
+    }
+  }
+  auto host_port = http::ParseHostPort(cfg.listen);
+  host_port->port = port;  // validated by the config loader
+  const std::string scheme = cfg.tls_cert.empty() ? "http" : "https";
+  const std::string endpoint = scheme + "://" + host_port->ToString();
+  spdlog::info("coffer server listening on {} (data dir {})", endpoint, cfg.data_dir);
+
+  if (cfg.dev) {
+    std::printf(
+        "coffer dev server\n"
+        "  endpoint:              %s\n"
+        "  AWS_ACCESS_KEY_ID=%s\n"
+        "  AWS_SECRET_ACCESS_KEY=%s\n"
+        "  AWS_DEFAULT_REGION=%s\n",
+        endpoint.c_str(), root->access_key_id.c_str(), root->secret_access_key.c_str(),
+        cfg.region.c_str());
+    std::fflush(stdout);
+  } else if (root->created && !env_root.has_value()) {
+    std::printf(
+        "coffer created the root access key. Store it now: it will not be shown again.\n"
+        "  AWS_ACCESS_KEY_ID=%s\n"
+        "  AWS_SECRET_ACCESS_KEY=%s\n",
+        root->access_key_id.c_str(), root->secret_access_key.c_str());
+    std::fflush(stdout);
+  }
+  // Drop our copy of the secret now that it has been shown.
+  std::fill(root->secret_access_key.begin(), root->secret_access_key.end(), '\0');
+
+  Periodic purge(std::chrono::seconds(cfg.purge_interval_seconds), [&service] {
+    auto purged = service.PurgeExpired();
+    if (!purged.ok()) {
+      spdlog::warn("purge: {}", purged.status().ToString());
+    } else if (*purged > 0) {
+      spdlog::info("purged {} secret(s) past their recovery window", *purged);
+    }
+  });
+  std::optional<Periodic> reload;
+  if (keyring_from_file) {
+    crypto::Keyring* keyring_ptr = keyring->get();
+    reload.emplace(std::chrono::seconds(cfg.keyring_reload_seconds), [keyring_ptr] {
+      std::uint32_t before = keyring_ptr->ActiveVersion();
+      Status s = keyring_ptr->Reload();
+      if (!s.ok()) {
+        spdlog::warn("master key reload: {}", s.ToString());
+      } else if (keyring_ptr->ActiveVersion() != before) {
+        spdlog::info("master key version {} is now active", keyring_ptr->ActiveVersion());
+      }
+    });
+  }
+
+  // Wait for SIGTERM/SIGINT (blocked in every thread, so only this sigwait sees them).
+  int sig = 0;
+  while (::sigwait(&signals, &sig) != 0) {
+  }
+  spdlog::info("received {}, draining in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->Shutdown();
+  purge.Stop();
+  if (reload) reload->Stop();
+  server->reset();
+  store->reset();  // finishes queued writes and closes the database
+  spdlog::info("coffer server stopped");
+  return 0;
+}
+
+}  // namespace
+
+int RunServer(const config::RawValues& flags) {
+  DisableCoreDumps();
+
+  // Block the stop signals before any thread starts, so every thread inherits the mask and the
+  // main thread's sigwait() is the only place they are delivered.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto cfg = config::LoadServerConfig(flags, config::ProcessEnvironment());
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "coffer server: %s\n", cfg.status().message().c_str());
+    return 2;
+  }
+  SetUpLogging(cfg->log_level);
+  spdlog::debug("configuration:\n{}", cfg->ToString());
+  return Serve(*cfg, signals);
+}
+
+}  // namespace coffer::cmd
