@@ -269,7 +269,12 @@ SqliteStore::~SqliteStore() {
 Status SqliteStore::CheckIntegrity(bool full) {
   const char* pragma = full ? "PRAGMA integrity_check(1)" : "PRAGMA quick_check(1)";
   Result<std::string> verdict = [&]() -> Result<std::string> {
-    // Runs on the write connection: it exists before the reader pool and always sees the file.
+    if (!in_memory_ && !readers_.empty()) {
+      // A reader checks one snapshot without holding up the writer.
+      ReaderLease r = AcquireReader();
+      return r.conn().QueryText(pragma, "checking database integrity");
+    }
+    // During Open (no readers yet) and in memory mode: the write connection.
     std::lock_guard<std::mutex> lock(writer_mutex_);
     return writer_conn_->QueryText(pragma, "checking database integrity");
   }();
@@ -556,12 +561,13 @@ Result<std::vector<WrappedRef>> SqliteStore::ListStaleWrapped(std::uint32_t curr
   std::vector<WrappedRef> out;
   if (limit == 0) return out;
   ReaderLease r = AcquireReader();
-  // `<` OR `>` rather than `!=`, so SQLite can use the key_version indexes.
+  // `<` OR `>` rather than `!=`, so SQLite can use the key_version indexes; no ORDER BY, so it
+  // stops after `limit` rows instead of sorting every stale row on each call.
   {
     COFFER_ASSIGN_OR_RETURN(
         Statement s, r.conn().Prepare("SELECT arn, version_id, key_version, ciphertext "
                                       "FROM versions WHERE key_version < ?1 OR key_version > ?1 "
-                                      "ORDER BY seq LIMIT ?2"));
+                                      "LIMIT ?2"));
     s.BindInt64(1, current_key_version).BindInt64(2, static_cast<std::int64_t>(limit));
     while (true) {
       COFFER_ASSIGN_OR_RETURN(bool row, s.Step("listing stale versions"));
@@ -580,7 +586,7 @@ Result<std::vector<WrappedRef>> SqliteStore::ListStaleWrapped(std::uint32_t curr
       Statement s,
       r.conn().Prepare("SELECT access_key_id, key_version, secret_ciphertext FROM access_keys "
                        "WHERE key_version < ?1 OR key_version > ?1 "
-                       "ORDER BY access_key_id LIMIT ?2"));
+                       "LIMIT ?2"));
   s.BindInt64(1, current_key_version).BindInt64(2, static_cast<std::int64_t>(limit - out.size()));
   while (true) {
     COFFER_ASSIGN_OR_RETURN(bool row, s.Step("listing stale access keys"));

@@ -112,8 +112,8 @@ class SqliteStore final : public SecretStore {
   Status PutSetting(const std::string& key, const std::string& value) override;
 
   // --- SQLite specific ---
-  // PRAGMA integrity_check (full = true; reads every page and index) or quick_check. OK, or
-  // kDataLoss with SQLite's first complaint.
+  // PRAGMA integrity_check (full = true; reads every page and index) or quick_check, on a reader
+  // connection (one snapshot; writes go on). OK, or kDataLoss with SQLite's first complaint.
   Status CheckIntegrity(bool full);
   // Write operations the writer thread has committed (or failed) so far, and the transactions it
   // ran for them; their ratio is the mean group-commit batch size.
