@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -30,6 +31,9 @@ struct StoreFactory {
   std::string name;  // test-name suffix: letters, digits and '_' only
   std::function<std::unique_ptr<SecretStore>()> make;
 };
+
+// gtest prints the parameter of a failing test with this.
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
 
 inline std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return info.param.name;
