@@ -8,11 +8,10 @@
 //  3. After keyring_reload_seconds + 1 s, another pass catches rows written by a server that had
 //     not reloaded yet. Passes repeat until one finds nothing (at most a few times).
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -159,9 +158,10 @@ int RunKeysRotate(const config::RawValues& flags) {
   std::printf("rewrapped %zu data key(s): %zu secret version(s), %zu access key(s)\n",
               stats.versions + stats.access_keys, stats.versions, stats.access_keys);
   if (stats.failures > 0) {
-    std::printf("%zu row(s) could not be rewrapped (see the log); they still use older key "
-                "versions, so keep those in the key file\n",
-                stats.failures);
+    std::printf(
+        "%zu row(s) could not be rewrapped (see the log); they still use older key "
+        "versions, so keep those in the key file\n",
+        stats.failures);
     return 1;
   }
   return 0;

@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
   CLI::App* rotate = keys->add_subcommand(
       "rotate", "Add a new master-key version and rewrap every data key (safe while serving)");
   coffer::config::ServerFlags rotate_flags;
-  rotate_flags.Register(rotate, {"data_dir", "master_key_file", "keyring_reload_seconds",
-                                 "log_level"});
+  rotate_flags.Register(rotate,
+                        {"data_dir", "master_key_file", "keyring_reload_seconds", "log_level"});
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 

@@ -1,13 +1,6 @@
 // `coffer server`: wires config -> keyring -> store -> envelope -> SigV4 verifier -> root key ->
 // secrets service -> AWS pipeline -> HTTP server, then waits for SIGTERM/SIGINT.
 
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -18,7 +11,13 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>

@@ -24,9 +24,15 @@ void ServerFlags::Register(CLI::App* app, const std::vector<std::string_view>& k
                    ->type_size(1)
                    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
       switch (info.type) {
-        case ValueType::kInt: option->type_name("INT"); break;
-        case ValueType::kList: option->type_name("LIST"); break;
-        default: option->type_name("TEXT"); break;
+        case ValueType::kInt:
+          option->type_name("INT");
+          break;
+        case ValueType::kList:
+          option->type_name("LIST");
+          break;
+        default:
+          option->type_name("TEXT");
+          break;
       }
     }
     options_.emplace_back(std::string(info.key), option);

@@ -1,10 +1,9 @@
 #include "config/server_config.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <unistd.h>
 #include <variant>
 
 #include <yaml-cpp/yaml.h>
@@ -16,9 +15,9 @@ extern char** environ;  // NOLINT: POSIX
 namespace coffer::config {
 namespace {
 
-using Member = std::variant<std::string ServerConfig::*, bool ServerConfig::*,
-                            int ServerConfig::*, std::uint64_t ServerConfig::*,
-                            std::vector<std::string> ServerConfig::*>;
+using Member =
+    std::variant<std::string ServerConfig::*, bool ServerConfig::*, int ServerConfig::*,
+                 std::uint64_t ServerConfig::*, std::vector<std::string> ServerConfig::*>;
 
 struct OptionDef {
   OptionInfo info;
@@ -27,19 +26,22 @@ struct OptionDef {
 
 ValueType TypeOf(const Member& m) {
   switch (m.index()) {
-    case 0: return ValueType::kString;
-    case 1: return ValueType::kBool;
+    case 0:
+      return ValueType::kString;
+    case 1:
+      return ValueType::kBool;
     case 2:
-    case 3: return ValueType::kInt;
-    default: return ValueType::kList;
+    case 3:
+      return ValueType::kInt;
+    default:
+      return ValueType::kList;
   }
 }
 
 OptionDef Def(std::string_view key, std::string_view flag, std::string_view env, Member member,
               std::string_view default_text, std::string_view help, bool secret = false,
               bool file_allowed = true) {
-  OptionDef d{OptionInfo{key, flag, env, TypeOf(member), default_text, help, secret,
-                         file_allowed},
+  OptionDef d{OptionInfo{key, flag, env, TypeOf(member), default_text, help, secret, file_allowed},
               member};
   return d;
 }
@@ -48,7 +50,8 @@ OptionDef Def(std::string_view key, std::string_view flag, std::string_view env,
 const std::vector<OptionDef>& Defs() {
   static const std::vector<OptionDef> defs = {
       Def("config", "--config", "COFFER_CONFIG", &ServerConfig::config_file, "none",
-          "YAML config file to read (keys as in this table)", false, /*file_allowed=*/false),
+          "YAML config file (keys: the file keys in docs/design/configuration.md)", false,
+          /*file_allowed=*/false),
       Def("listen", "--listen", "COFFER_LISTEN", &ServerConfig::listen, "127.0.0.1:7430",
           "HOST:PORT to listen on ([::1]:PORT for IPv6; port 0 picks a free port)"),
       Def("data_dir", "--data-dir", "COFFER_DATA_DIR", &ServerConfig::data_dir,
@@ -56,8 +59,8 @@ const std::vector<OptionDef>& Defs() {
           "directory for the database and the master key file (created 0700)"),
       Def("dev", "--dev", "COFFER_DEV", &ServerConfig::dev, "false",
           "development mode: throwaway data dir, root key printed on stdout"),
-      Def("tls_cert", "--tls-cert", "COFFER_TLS_CERT", &ServerConfig::tls_cert,
-          "none (plain HTTP)", "PEM certificate chain for HTTPS (needs --tls-key)"),
+      Def("tls_cert", "--tls-cert", "COFFER_TLS_CERT", &ServerConfig::tls_cert, "none (plain HTTP)",
+          "PEM certificate chain for HTTPS (needs --tls-key)"),
       Def("tls_key", "--tls-key", "COFFER_TLS_KEY", &ServerConfig::tls_key, "none",
           "PEM private key for HTTPS (needs --tls-cert)"),
       Def("region", "--region", "COFFER_REGION", &ServerConfig::region, "us-east-1",
@@ -73,9 +76,9 @@ const std::vector<OptionDef>& Defs() {
       Def("master_key", "", "COFFER_MASTER_KEY", &ServerConfig::master_key, "none",
           "master key material (JSON keyring or one base64 key); replaces the key file",
           /*secret=*/true, /*file_allowed=*/false),
-      Def("root_access_key_id", "", "COFFER_ROOT_ACCESS_KEY_ID",
-          &ServerConfig::root_access_key_id, "none (generated)",
-          "root access key id to use (with COFFER_ROOT_SECRET_ACCESS_KEY)", false, false),
+      Def("root_access_key_id", "", "COFFER_ROOT_ACCESS_KEY_ID", &ServerConfig::root_access_key_id,
+          "none (generated)", "root access key id to use (with COFFER_ROOT_SECRET_ACCESS_KEY)",
+          false, false),
       Def("root_secret_access_key", "", "COFFER_ROOT_SECRET_ACCESS_KEY",
           &ServerConfig::root_secret_access_key, "none (generated)",
           "root secret access key to use (with COFFER_ROOT_ACCESS_KEY_ID)", true, false),
@@ -185,8 +188,8 @@ Status Apply(ServerConfig& config, const OptionDef& def, std::string_view text,
           config.*member = v;
         } else if constexpr (std::is_same_v<T, std::uint64_t>) {
           std::uint64_t v = 0;
-          if (!ParseUnsigned<std::uint64_t>(Trim(text),
-                                            std::numeric_limits<std::uint64_t>::max(), &v)) {
+          if (!ParseUnsigned<std::uint64_t>(Trim(text), std::numeric_limits<std::uint64_t>::max(),
+                                            &v)) {
             return bad("a non-negative integer");
           }
           config.*member = v;
@@ -220,10 +223,14 @@ std::string ValueText(const ServerConfig& config, const OptionDef& def) {
 
 std::string YamlTypeName(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "empty";
-    default: return "a scalar";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Null:
+      return "empty";
+    default:
+      return "a scalar";
   }
 }
 
@@ -396,9 +403,8 @@ Status Validate(const ServerConfig& c, bool require_data_dir) {
       return invalid("allowed_regions: \"" + r + "\" is not a region name like us-east-1");
     }
   }
-  if (!c.allowed_regions.empty() &&
-      std::find(c.allowed_regions.begin(), c.allowed_regions.end(), c.region) ==
-          c.allowed_regions.end()) {
+  if (!c.allowed_regions.empty() && std::find(c.allowed_regions.begin(), c.allowed_regions.end(),
+                                              c.region) == c.allowed_regions.end()) {
     return invalid("region \"" + c.region + "\" is not in allowed_regions");
   }
   if (c.account_id.size() != 12 || !AllDigits(c.account_id)) {
@@ -409,17 +415,18 @@ Status Validate(const ServerConfig& c, bool require_data_dir) {
         "COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together");
   }
   if (!c.root_access_key_id.empty()) {
-    bool ok = c.root_access_key_id.size() >= 3 && c.root_access_key_id.size() <= 128 &&
+    // The same rules as api::EnsureRootCredentials, checked before anything is opened.
+    bool ok = c.root_access_key_id.size() >= 16 && c.root_access_key_id.size() <= 128 &&
               std::all_of(c.root_access_key_id.begin(), c.root_access_key_id.end(), [](char ch) {
-                return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                       (ch >= '0' && ch <= '9');
+                return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
               });
-    if (!ok) return invalid("COFFER_ROOT_ACCESS_KEY_ID must be 3-128 letters and digits");
-    if (c.root_secret_access_key.size() > 128) {
-      return invalid("COFFER_ROOT_SECRET_ACCESS_KEY must be at most 128 characters");
+    if (!ok)
+      return invalid("COFFER_ROOT_ACCESS_KEY_ID must be 16 to 128 characters of A-Z and 0-9");
+    if (c.root_secret_access_key.size() < 8 || c.root_secret_access_key.size() > 128) {
+      return invalid("COFFER_ROOT_SECRET_ACCESS_KEY must be 8 to 128 characters long");
     }
   }
-  static const std::vector<std::string> kLevels = {"trace", "debug", "info",    "warn",
+  static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                    "error", "critical", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
     return invalid("log_level \"" + c.log_level +
@@ -493,8 +500,8 @@ std::string OptionsMarkdownTable() {
     std::string def;
     for (char c : i.default_text) def += c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
     if (i.secret) help += " (secret: shown as ***)";
-    out += "| " + key + " | " + flag + " | `" + std::string(i.env) + "` | " +
-           def + " | " + help + " |\n";
+    out += "| " + key + " | " + flag + " | `" + std::string(i.env) + "` | " + def + " | " + help +
+           " |\n";
   }
   return out;
 }

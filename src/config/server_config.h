@@ -93,8 +93,8 @@ struct OptionInfo {
   ValueType type;
   std::string_view default_text;  // for docs and --help
   std::string_view help;
-  bool secret = false;        // printed as *** by ToString()
-  bool file_allowed = true;   // may appear in the config file
+  bool secret = false;       // printed as *** by ToString()
+  bool file_allowed = true;  // may appear in the config file
 };
 
 // The option table, in documentation order.

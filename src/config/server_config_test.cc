@@ -1,10 +1,9 @@
 #include "config/server_config.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
@@ -88,12 +87,12 @@ TEST_F(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
              {"COFFER_REGION", "eu-central-1"}};
   auto c = Load({"--listen", "127.0.0.1:3003"}, env);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->listen, "127.0.0.1:3003");      // flag
-  EXPECT_EQ(c->region, "eu-central-1");        // env over file
-  EXPECT_EQ(c->account_id, "111111111111");    // file over default
-  EXPECT_EQ(c->log_level, "debug");            // file
+  EXPECT_EQ(c->listen, "127.0.0.1:3003");    // flag
+  EXPECT_EQ(c->region, "eu-central-1");      // env over file
+  EXPECT_EQ(c->account_id, "111111111111");  // file over default
+  EXPECT_EQ(c->log_level, "debug");          // file
   EXPECT_EQ(c->data_dir, "/from-file");
-  EXPECT_EQ(c->io_threads, 2);                 // default
+  EXPECT_EQ(c->io_threads, 2);  // default
   EXPECT_EQ(c->config_file, file);
 
   // --config beats COFFER_CONFIG.
@@ -185,8 +184,12 @@ TEST_F(ConfigTest, ToStringRedactsSecrets) {
   EXPECT_NE(empty.ToString().find("master_key = (unset)\n"), std::string::npos);
 
   // A secret with a bad value is not echoed in the error either.
-  auto bad = LoadServerConfig({}, {{"COFFER_ROOT_ACCESS_KEY_ID", "AKIA1234"}}, false);
+  auto bad = LoadServerConfig({},
+                              {{"COFFER_ROOT_ACCESS_KEY_ID", "AKIAEXAMPLE123456"},
+                               {"COFFER_ROOT_SECRET_ACCESS_KEY", "Zq9"}},
+                              false);
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("Zq9"), std::string::npos);
 }
 
 TEST_F(ConfigTest, UnknownAndMistypedFileKeysAreRejected) {
@@ -253,8 +256,17 @@ TEST_F(ConfigTest, ValidationErrors) {
       {{"--data-dir", "/d"}, {{"COFFER_IO_THREADS", "x"}}, "COFFER_IO_THREADS"},
       {{"--data-dir", "/d"}, {{"COFFER_ROOT_ACCESS_KEY_ID", "AKIAONLYID"}}, "set together"},
       {{"--data-dir", "/d"},
-       {{"COFFER_ROOT_ACCESS_KEY_ID", "bad id!"}, {"COFFER_ROOT_SECRET_ACCESS_KEY", "s"}},
-       "letters and digits"},
+       {{"COFFER_ROOT_ACCESS_KEY_ID", "akiaLOWERCASE0001"},
+        {"COFFER_ROOT_SECRET_ACCESS_KEY", "long enough"}},
+       "A-Z and 0-9"},
+      {{"--data-dir", "/d"},
+       {{"COFFER_ROOT_ACCESS_KEY_ID", "AKIASHORT"},
+        {"COFFER_ROOT_SECRET_ACCESS_KEY", "long enough"}},
+       "16 to 128"},
+      {{"--data-dir", "/d"},
+       {{"COFFER_ROOT_ACCESS_KEY_ID", "AKIAEXAMPLE123456"},
+        {"COFFER_ROOT_SECRET_ACCESS_KEY", "short"}},
+       "8 to 128"},
   };
   for (const Case& c : cases) {
     auto r = Load(c.args, c.env);

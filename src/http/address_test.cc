@@ -30,9 +30,9 @@ TEST(ParseHostPortTest, Accepts) {
 }
 
 TEST(ParseHostPortTest, Rejects) {
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536",
-                          "127.0.0.1:-1", "127.0.0.1:8o", "::1:80", "[::1:80", "[::1]80",
-                          "[]:80", "host name:80", "a/b:80"}) {
+  for (const char* bad :
+       {"", "127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:8o",
+        "::1:80", "[::1:80", "[::1]80", "[]:80", "host name:80", "a/b:80"}) {
     auto r = ParseHostPort(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

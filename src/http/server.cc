@@ -146,8 +146,7 @@ class ServerImpl final : public Server {
     } catch (const std::exception& e) {
       spdlog::error("http: handler threw on {} {}: {}", request.method, request.target, e.what());
     } catch (...) {
-      spdlog::error("http: handler threw a non-exception on {} {}", request.method,
-                    request.target);
+      spdlog::error("http: handler threw a non-exception on {} {}", request.method, request.target);
     }
     return PlainResponse(500, "internal server error\n");
   }
@@ -184,8 +183,7 @@ class ServerImpl final : public Server {
 template <bool kTls>
 class Session final : public SessionBase, public std::enable_shared_from_this<Session<kTls>> {
  public:
-  using Stream =
-      std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
   Session(ServerImpl* server, std::uint64_t id, tcp::socket&& socket, ssl::context* ctx,
           std::string remote)
@@ -257,10 +255,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void DoReadSome() {
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
-                              self->OnRead(ec, n);
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(kReadChunk),
+        [self = this->shared_from_this()](error_code ec, std::size_t n) { self->OnRead(ec, n); });
   }
 
   void OnRead(error_code ec, std::size_t n) {
@@ -305,9 +302,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void OnParseError(beast::error_code ec) {
     const ServerOptions& opts = server_->options();
     if (ec == bhttp::error::header_limit) {
-      return WriteError(PlainResponse(
-          431, "request header fields exceed " + std::to_string(opts.max_header_bytes) +
-                   " bytes\n"));
+      return WriteError(PlainResponse(431, "request header fields exceed " +
+                                               std::to_string(opts.max_header_bytes) + " bytes\n"));
     }
     if (ec == bhttp::error::body_limit) {
       return WriteError(PlainResponse(
@@ -394,14 +390,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     head_.append("\r\n");
 
     std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head_),
-        no_body ? asio::const_buffer() : asio::buffer(response_.body)};
+        asio::buffer(head_), no_body ? asio::const_buffer() : asio::buffer(response_.body)};
     Lowest().expires_after(server_->options().read_timeout);
     asio::async_write(stream_, buffers,
-                      [self = this->shared_from_this(), keep, then_drain](error_code ec,
-                                                                          std::size_t) {
-                        self->OnWrite(ec, keep, then_drain);
-                      });
+                      [self = this->shared_from_this(), keep, then_drain](
+                          error_code ec, std::size_t) { self->OnWrite(ec, keep, then_drain); });
   }
 
   void OnWrite(error_code ec, bool keep, bool then_drain) {
@@ -431,16 +424,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void DoDrain() {
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = this->shared_from_this()](error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              self->buffer_.clear();
-                              if (ec || self->drained_ > kDrainBytes ||
-                                  self->state_ != State::kDraining) {
-                                return self->Close();
-                              }
-                              self->DoDrain();
-                            });
+    stream_.async_read_some(buffer_.prepare(kReadChunk), [self = this->shared_from_this()](
+                                                             error_code ec, std::size_t n) {
+      self->drained_ += n;
+      self->buffer_.clear();
+      if (ec || self->drained_ > kDrainBytes || self->state_ != State::kDraining) {
+        return self->Close();
+      }
+      self->DoDrain();
+    });
   }
 
   void Close() {
@@ -605,8 +597,8 @@ void ServerImpl::OnAccept(error_code ec, tcp::socket socket) {
   std::shared_ptr<SessionBase> base;
   std::function<void()> start;
   if (ssl_ctx_) {
-    auto session = std::make_shared<Session<true>>(this, id, std::move(socket), &*ssl_ctx_,
-                                                   std::move(remote));
+    auto session =
+        std::make_shared<Session<true>>(this, id, std::move(socket), &*ssl_ctx_, std::move(remote));
     base = session;
     start = [session] { session->Start(); };
   } else {
@@ -654,8 +646,8 @@ void ServerImpl::Shutdown() {
 
   {
     std::unique_lock<std::mutex> lock(sessions_mu_);
-    bool drained = sessions_cv_.wait_for(lock, options_.drain_timeout,
-                                         [this] { return sessions_.empty(); });
+    bool drained =
+        sessions_cv_.wait_for(lock, options_.drain_timeout, [this] { return sessions_.empty(); });
     if (!drained) {
       spdlog::warn("http: {} connection(s) still open after the drain timeout; closing them",
                    sessions_.size());

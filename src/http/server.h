@@ -41,12 +41,12 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7430";  // Default: 127.0.0.1:7430. Port 0 picks a free port.
   std::string tls_cert_file;  // Default: none (plain HTTP). Both or neither with tls_key_file.
   std::string tls_key_file;
-  std::size_t max_header_bytes = 16 * 1024;  // Default: 16 KiB; larger headers get 431/400.
-  std::size_t max_body_bytes = 1024 * 1024;  // Default: 1 MiB; larger bodies get 413.
-  std::chrono::milliseconds read_timeout{30000};  // Default: 30 s to read one request.
-  std::chrono::milliseconds idle_timeout{60000};  // Default: 60 s idle keep-alive.
-  std::chrono::milliseconds drain_timeout{30000}; // Default: 30 s for in-flight work on shutdown.
-  int io_threads = 2;       // Default: 2.
+  std::size_t max_header_bytes = 16 * 1024;        // Default: 16 KiB; larger headers get 431/400.
+  std::size_t max_body_bytes = 1024 * 1024;        // Default: 1 MiB; larger bodies get 413.
+  std::chrono::milliseconds read_timeout{30000};   // Default: 30 s to read one request.
+  std::chrono::milliseconds idle_timeout{60000};   // Default: 60 s idle keep-alive.
+  std::chrono::milliseconds drain_timeout{30000};  // Default: 30 s for in-flight work on shutdown.
+  int io_threads = 2;                              // Default: 2.
   int worker_threads = 64;  // Default: 64 handler threads (handlers may block on fsync).
   std::size_t max_connections = 10000;  // Default: 10000; beyond it new connections are closed.
   // Default: false. When true the Handler runs on the I/O thread that read the request, which

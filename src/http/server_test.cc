@@ -4,23 +4,22 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <random>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 namespace coffer::http {
 namespace {
@@ -159,9 +158,9 @@ std::string Get(std::string_view target, std::string_view extra_headers = "") {
 
 std::string Post(std::string_view target, std::string_view body,
                  std::string_view extra_headers = "") {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" +
-         std::string(body);
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra_headers) + "\r\n" + std::string(body);
 }
 
 // Echoes the request: "METHOD TARGET|x-test header|body".
@@ -469,8 +468,8 @@ TEST(ServerTest, ExpectContinue) {
   auto server = MustStart(TestOptions());
   ASSERT_TRUE(server);
   Client c(server->port());
-  ASSERT_TRUE(c.Send(
-      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
   ParsedResponse interim = c.Read();
   EXPECT_EQ(interim.status, 100);
   ASSERT_TRUE(c.Send("body"));
@@ -564,13 +563,15 @@ TEST(ServerTest, Ipv6Loopback) {
 class TlsTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("coffer-http-tls-" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("coffer-http-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     cert_ = (dir_ / "cert.pem").string();
     key_ = (dir_ / "key.pem").string();
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                      "-keyout " + key_ + " -out " + cert_ + " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+        "-keyout " +
+        key_ + " -out " + cert_ + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -600,7 +601,8 @@ std::string TlsRoundTrip(std::uint16_t port, const std::string& request, int max
       SSL_write(ssl, request.data(), static_cast<int>(request.size()));
       char buf[4096];
       int n;
-      while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) out.append(buf, static_cast<std::size_t>(n));
+      while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0)
+        out.append(buf, static_cast<std::size_t>(n));
     }
     SSL_free(ssl);
   }
@@ -615,8 +617,7 @@ TEST_F(TlsTest, ServesHttps) {
   o.tls_key_file = key_;
   auto server = MustStart(o);
   ASSERT_TRUE(server);
-  std::string response = TlsRoundTrip(server->port(),
-                                      Get("/secure", "Connection: close\r\n"));
+  std::string response = TlsRoundTrip(server->port(), Get("/secure", "Connection: close\r\n"));
   EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << response;
   EXPECT_NE(response.find("GET /secure|-|"), std::string::npos);
   // TLS 1.1 and older are refused.
