@@ -76,5 +76,31 @@ TEST_F(ServiceTest, ConcurrentCreatesOfOneNameHaveOneWinner) {
   EXPECT_EQ(exists.load(), kThreads - 1);
 }
 
+TEST_F(ServiceTest, RevisionConflictIsRetriedTransparently) {
+  ASSERT_TRUE(Create("c", "one", Token("v1")).ok());
+  store_.FailNextCommit(Status::Aborted("injected conflict"));
+  auto r = Put("c", "two", Token("v2"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(GetString("c"), "two");
+}
+
+TEST_F(ServiceTest, StoreFailureSurfacesAndChangesNothing) {
+  ASSERT_TRUE(Create("c", "one", Token("v1")).ok());
+  const auto before = Stages("c");
+  store_.FailNextCommit(Status::Unavailable("disk gone"));
+  EXPECT_THAT(Put("c", "two", Token("v2")).status(), StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(Stages("c"), before);
+  EXPECT_EQ(GetString("c"), "one");
+}
+
+TEST_F(ServiceTest, EndlessConflictsEndInAnInternalError) {
+  ServiceOptions options;
+  options.commit_retries = 0;
+  Reconfigure(options);
+  ASSERT_TRUE(Create("c", "one", Token("v1")).ok());
+  store_.FailNextCommit(Status::Aborted("injected conflict"));
+  EXPECT_THAT(Put("c", "two", Token("v2")).status(), StatusIs(StatusCode::kInternal));
+}
+
 }  // namespace
 }  // namespace coffer::secrets::testing

@@ -135,14 +135,13 @@ Status MemorySecretStore::Apply(const Mutation& m, std::map<std::string, Entry>&
     if (it != entries.end()) entries.erase(it);
     return Status::Ok();
   }
-  if (m.expected_revision == 0 && it == entries.end()) {
-    for (const auto& [other_arn, other] : entries) {
-      if (other.secret.region == m.secret.region && other.secret.name == m.secret.name) {
-        return Status::AlreadyExists("a secret with this name already exists");
-      }
+  if (stored_revision != m.expected_revision) return Status::Aborted("revision mismatch");
+  for (const auto& [other_arn, other] : entries) {
+    if (other_arn != arn && other.secret.region == m.secret.region &&
+        other.secret.name == m.secret.name) {
+      return Status::AlreadyExists("a secret with this name already exists in the region");
     }
   }
-  if (stored_revision != m.expected_revision) return Status::Aborted("revision mismatch");
 
   Entry entry = it == entries.end() ? Entry{} : it->second;
   entry.secret = m.secret;
