@@ -39,6 +39,9 @@ Json Description(const secrets::SecretDescription& d, const char* versions_membe
   if (d.rotation_rules.has_value()) {
     o["RotationRules"] = internal::RotationRulesJson(*d.rotation_rules);
   }
+  internal::PutRawJson(o, "ExternalSecretRotationMetadata",
+                       d.external_secret_rotation_metadata_json);
+  Put(o, "ExternalSecretRotationRoleArn", d.external_secret_rotation_role_arn);
   PutTimestamp(o, "LastRotatedDate", d.last_rotated_date_ms);
   PutTimestamp(o, "LastChangedDate", d.last_changed_date_ms);
   PutTimestamp(o, "LastAccessedDate", d.last_accessed_date_ms);

@@ -477,12 +477,16 @@ secrets::SecretDescription FullDescription() {
   d.owning_service = "o";
   d.created_date_ms = 500;
   d.primary_region = "us-east-1";
+  d.external_secret_rotation_metadata_json = R"([{"Key":"k","Value":"v"}])";
+  d.external_secret_rotation_role_arn = "arn:aws:iam::000000000000:role/r";
   return d;
 }
 
 TEST(EncodeTest, DescribeSecretFull) {
   EXPECT_EQ(Ok(EncodeDescribeSecretResponse(FullDescription())),
             R"({"ARN":"a","CreatedDate":0.5,"DeletedDate":4.0,"Description":"desc",)"
+            R"("ExternalSecretRotationMetadata":[{"Key":"k","Value":"v"}],)"
+            R"("ExternalSecretRotationRoleArn":"arn:aws:iam::000000000000:role/r",)"
             R"("KmsKeyId":"k","LastAccessedDate":3.0,"LastChangedDate":2.0,)"
             R"("LastRotatedDate":1.0,"Name":"n","NextRotationDate":5.0,"OwningService":"o",)"
             R"("PrimaryRegion":"us-east-1","RotationEnabled":true,"RotationLambdaARN":"l",)"
@@ -508,6 +512,8 @@ TEST(EncodeTest, ListSecretsUsesSecretVersionsToStages) {
   ASSERT_EQ(j["SecretList"].size(), 1u);
   EXPECT_FALSE(j["SecretList"][0].contains("VersionIdsToStages"));
   EXPECT_EQ(j["SecretList"][0]["SecretVersionsToStages"]["v1"], json::array({"AWSCURRENT"}));
+  EXPECT_EQ(j["SecretList"][0]["ExternalSecretRotationMetadata"],
+            json::parse(R"([{"Key":"k","Value":"v"}])"));
   EXPECT_FALSE(j.contains("NextToken"));
   EXPECT_EQ(Ok(EncodeListSecretsResponse({})), R"({"SecretList":[]})");
   r.secret_list.clear();

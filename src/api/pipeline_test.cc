@@ -10,6 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <vector>
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "api/credentials.h"
 #include "api/ops/operations.h"
@@ -318,6 +322,49 @@ TEST_F(PipelineTest, TagResourceAnswersEmptyObject) {
   Sent described = Call("DescribeSecret", R"({"SecretId":"t"})");
   EXPECT_EQ(described.body["Tags"], json::parse(R"([{"Key":"a","Value":"b"}])"));
   EXPECT_EQ(Call("UntagResource", R"({"SecretId":"t","TagKeys":["a"]})").response.body, "{}");
+}
+
+TEST_F(PipelineTest, RotationConfigurationIsStoredAndReported) {
+  ASSERT_EQ(Call("CreateSecret", json{{"Name", "r"}, {"SecretString", "x"},
+                                      {"ClientRequestToken", kToken1}}
+                                     .dump())
+                .response.status,
+            200);
+  Sent rotated = Call("RotateSecret", R"j({"SecretId":"r",
+      "ClientRequestToken":"EXAMPLE2-90ab-cdef-fedc-ba987SECRET2",
+      "RotationLambdaARN":"arn:aws:lambda:us-east-1:123456789012:function:rot",
+      "RotationRules":{"AutomaticallyAfterDays":30},"RotateImmediately":false,
+      "ExternalSecretRotationMetadata":[{"Key":"k","Value":"v"}]})j");
+  ASSERT_EQ(rotated.response.status, 200) << rotated.response.body;
+  EXPECT_EQ(rotated.body["Name"], "r");
+  Sent described = Call("DescribeSecret", R"({"SecretId":"r"})");
+  ASSERT_EQ(described.response.status, 200);
+  EXPECT_EQ(described.body["RotationEnabled"], true) << described.response.body;
+  EXPECT_EQ(described.body["RotationLambdaARN"],
+            "arn:aws:lambda:us-east-1:123456789012:function:rot");
+  EXPECT_EQ(described.body["RotationRules"]["AutomaticallyAfterDays"], 30);
+  EXPECT_EQ(described.body["ExternalSecretRotationMetadata"],
+            json::parse(R"([{"Key":"k","Value":"v"}])"));
+}
+
+TEST_F(PipelineTest, LogsOneDebugLinePerRequestWithoutTheBody) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("pipeline_test", sink);
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+  Sent s = Call("CreateSecret", json{{"Name", "logged"}, {"SecretString", "hunter2-secret"},
+                                     {"ClientRequestToken", kToken1}}
+                                    .dump());
+  spdlog::set_default_logger(previous);
+  ASSERT_EQ(s.response.status, 200);
+  std::vector<std::string> lines = sink->last_formatted();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr(HeaderOf(s.response, "x-amzn-RequestId")));
+  EXPECT_THAT(lines[0], HasSubstr("action=CreateSecret"));
+  EXPECT_THAT(lines[0], HasSubstr("status=200"));
+  EXPECT_THAT(lines[0], HasSubstr("latency_us="));
+  EXPECT_EQ(lines[0].find("hunter2"), std::string::npos);
 }
 
 TEST_F(PipelineTest, ServerErrorsAre500WithoutDetails) {
