@@ -13,8 +13,8 @@ namespace coffer::secrets {
 namespace {
 
 using internal::CheckNotDeleted;
-using internal::LoadSecret;
 using internal::Loaded;
+using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 
@@ -105,7 +105,8 @@ Result<CreateSecretResponse> Service::CreateSecret(const CallContext& ctx,
     m.expected_revision = 0;
     if (has_value) {
       if (!sealed) {
-        COFFER_ASSIGN_OR_RETURN(sealed, SealValue(*envelope_, arn, *r.client_request_token, r.value));
+        COFFER_ASSIGN_OR_RETURN(sealed,
+                                SealValue(*envelope_, arn, *r.client_request_token, r.value));
       }
       m.new_versions.push_back(
           NewVersionRecord(*r.client_request_token, {std::string(kAwsCurrent)}, now, *sealed));
@@ -171,7 +172,8 @@ Result<PutSecretValueResponse> Service::PutSecretValue(const CallContext& ctx,
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
   COFFER_RETURN_IF_ERROR(ValidateVersionId("clientRequestToken", r.client_request_token));
   COFFER_RETURN_IF_ERROR(ValidateValue(r.value, options_.max_value_bytes));
-  if (r.version_stages) COFFER_RETURN_IF_ERROR(ValidateStages(*r.version_stages, options_.max_labels));
+  if (r.version_stages)
+    COFFER_RETURN_IF_ERROR(ValidateStages(*r.version_stages, options_.max_labels));
   COFFER_RETURN_IF_ERROR(CheckLength("rotationToken", r.rotation_token, 36, 256));
   if (!HasValue(r.value)) {
     return Status::FailedPrecondition("You must provide either SecretString or SecretBinary.");
@@ -199,9 +201,8 @@ Result<UpdateSecretResponse> Service::UpdateSecret(const CallContext& ctx,
     if (r.type) meta.type = r.type;
   };
   if (HasValue(r.value)) {
-    COFFER_ASSIGN_OR_RETURN(
-        auto put, WriteVersion(ctx, r.secret_id, *r.client_request_token, r.value, std::nullopt,
-                               edit));
+    COFFER_ASSIGN_OR_RETURN(auto put, WriteVersion(ctx, r.secret_id, *r.client_request_token,
+                                                   r.value, std::nullopt, edit));
     return UpdateSecretResponse{put.arn, put.name, put.version_id};
   }
   COFFER_ASSIGN_OR_RETURN(auto record, EditMeta(ctx, r.secret_id, [&](SecretMeta& meta) {

@@ -15,7 +15,8 @@ TEST_F(ServiceTest, CreateReturnsArnWithSixCharacterSuffix) {
   auto r = Create("prod/db", "s3cr3t", Token("v1"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(std::regex_match(
-      r->arn, std::regex("arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-[A-Za-z0-9]{6}")))
+      r->arn,
+      std::regex("arn:aws:secretsmanager:us-east-1:000000000000:secret:prod/db-[A-Za-z0-9]{6}")))
       << r->arn;
   EXPECT_EQ(r->name, "prod/db");
   EXPECT_EQ(r->version_id, Token("v1"));
@@ -67,7 +68,8 @@ TEST_F(ServiceTest, InvalidNameMessageIsAwsText) {
               StatusIs(StatusCode::kValidation,
                        "Invalid name. Must be a valid name containing alphanumeric characters, "
                        "or any of the following: -/_+=.@!"));
-  EXPECT_THAT(Get("Inv*Name?").status(), StatusIs(StatusCode::kValidation, std::string(msg::kInvalidName)));
+  EXPECT_THAT(Get("Inv*Name?").status(),
+              StatusIs(StatusCode::kValidation, std::string(msg::kInvalidName)));
 }
 
 TEST_F(ServiceTest, CreateExistingNameFails) {
@@ -179,7 +181,8 @@ TEST_F(ServiceTest, PutWithoutValueIsRejected) {
   PutSecretValueRequest r;
   r.secret_id = "p";
   r.client_request_token = Token("x");
-  EXPECT_THAT(service_->PutSecretValue(ctx_, r).status(), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(service_->PutSecretValue(ctx_, r).status(),
+              StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST_F(ServiceTest, UpdateMetadataOnlyCreatesNoVersion) {
@@ -245,7 +248,8 @@ TEST_F(ServiceTest, TagQuotaIsFifty) {
   EXPECT_EQ(Describe("t")->tags->size(), 50u);
   // Overwriting existing keys keeps the count; one new key exceeds it.
   EXPECT_TRUE(service_->TagResource(ctx_, {"t", MakeTags(50)}).ok());
-  EXPECT_THAT(service_->TagResource(ctx_, {"t", {{"new", "x"}}}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(service_->TagResource(ctx_, {"t", {{"new", "x"}}}),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(ServiceTest, TagAndUntag) {

@@ -40,13 +40,17 @@ TEST_F(ServiceTest, ScheduledSecretRefusesOperations) {
   ASSERT_TRUE(Create("d", "v", Token("v1")).ok());
   ASSERT_TRUE(Delete("d").ok());
   EXPECT_THAT(Get("d").status(), StatusIs(StatusCode::kFailedPrecondition, kMarked));
-  EXPECT_THAT(Put("d", "x", Token("v2")).status(), StatusIs(StatusCode::kFailedPrecondition, kMarked));
+  EXPECT_THAT(Put("d", "x", Token("v2")).status(),
+              StatusIs(StatusCode::kFailedPrecondition, kMarked));
   UpdateSecretRequest u;
   u.secret_id = "d";
   u.description = "x";
-  EXPECT_THAT(service_->UpdateSecret(ctx_, u).status(), StatusIs(StatusCode::kFailedPrecondition, kMarked));
-  EXPECT_THAT(service_->TagResource(ctx_, {"d", {{"k", "v"}}}), StatusIs(StatusCode::kFailedPrecondition, kMarked));
-  EXPECT_THAT(service_->UntagResource(ctx_, {"d", {"k"}}), StatusIs(StatusCode::kFailedPrecondition, kMarked));
+  EXPECT_THAT(service_->UpdateSecret(ctx_, u).status(),
+              StatusIs(StatusCode::kFailedPrecondition, kMarked));
+  EXPECT_THAT(service_->TagResource(ctx_, {"d", {{"k", "v"}}}),
+              StatusIs(StatusCode::kFailedPrecondition, kMarked));
+  EXPECT_THAT(service_->UntagResource(ctx_, {"d", {"k"}}),
+              StatusIs(StatusCode::kFailedPrecondition, kMarked));
   EXPECT_THAT(Create("d", "again", Token("v3")).status(),
               StatusIs(StatusCode::kFailedPrecondition, std::string(msg::kScheduledForDeletion)));
   EXPECT_THAT(Delete("d").status(), StatusIs(StatusCode::kFailedPrecondition));
@@ -135,7 +139,8 @@ TEST_F(ServiceTest, ForceDeleteOfMissingSecretSucceeds) {
   auto by_name = Delete("never-was", std::nullopt, true);
   ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
   EXPECT_EQ(by_name->name, "never-was");
-  EXPECT_EQ(by_name->arn.rfind("arn:aws:secretsmanager:us-east-1:000000000000:secret:never-was-", 0), 0u);
+  EXPECT_EQ(
+      by_name->arn.rfind("arn:aws:secretsmanager:us-east-1:000000000000:secret:never-was-", 0), 0u);
   const std::string arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:x-AbCdEf";
   auto by_arn = Delete(arn, std::nullopt, true);
   ASSERT_TRUE(by_arn.ok());

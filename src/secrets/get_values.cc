@@ -23,12 +23,18 @@ bool HasStage(const storage::VersionRecord& v, std::string_view stage) {
 // The AWS error type a per-secret failure reports in BatchGetSecretValue's Errors.
 std::string AwsErrorCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kNotFound: return "ResourceNotFoundException";
-    case StatusCode::kFailedPrecondition: return "InvalidRequestException";
-    case StatusCode::kInvalidArgument: return "InvalidParameterException";
-    case StatusCode::kValidation: return "ValidationException";
-    case StatusCode::kDecryptionFailure: return "DecryptionFailure";
-    default: return "InternalServiceError";
+    case StatusCode::kNotFound:
+      return "ResourceNotFoundException";
+    case StatusCode::kFailedPrecondition:
+      return "InvalidRequestException";
+    case StatusCode::kInvalidArgument:
+      return "InvalidParameterException";
+    case StatusCode::kValidation:
+      return "ValidationException";
+    case StatusCode::kDecryptionFailure:
+      return "DecryptionFailure";
+    default:
+      return "InternalServiceError";
   }
 }
 
@@ -48,7 +54,8 @@ Status ValidateBatch(const BatchGetSecretValueRequest& r) {
         "1 validation error detected: Value at 'secretIdList' failed to satisfy constraint: "
         "Member must have length between 1 and 20");
   }
-  for (const auto& id : ids) COFFER_RETURN_IF_ERROR(CheckLength("secretIdList.member", id, 1, 2048));
+  for (const auto& id : ids)
+    COFFER_RETURN_IF_ERROR(CheckLength("secretIdList.member", id, 1, 2048));
   return Status::Ok();
 }
 
@@ -130,8 +137,8 @@ Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
 
   COFFER_ASSIGN_OR_RETURN(auto matching,
                           internal::MatchingSecrets(*store_, ctx.region, false, *r.filters));
-  const std::string fingerprint = QueryFingerprint(
-      "BatchGetSecretValue\n" + ctx.region + "\n" + internal::DescribeFilters(*r.filters));
+  const std::string fingerprint = QueryFingerprint("BatchGetSecretValue\n" + ctx.region + "\n" +
+                                                   internal::DescribeFilters(*r.filters));
   std::size_t offset = 0;
   if (r.next_token) {
     COFFER_ASSIGN_OR_RETURN(offset, DecodePageToken(*r.next_token, fingerprint));

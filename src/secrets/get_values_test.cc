@@ -115,8 +115,9 @@ TEST_F(ServiceTest, BatchGetValidation) {
   BatchGetSecretValueRequest max_without_filters;
   max_without_filters.secret_id_list = std::vector<std::string>{"a"};
   max_without_filters.max_results = 5;
-  EXPECT_THAT(service_->BatchGetSecretValue(ctx_, max_without_filters).status(),
-              StatusIs(StatusCode::kInvalidArgument, std::string(msg::kBatchMaxResultsNeedsFilters)));
+  EXPECT_THAT(
+      service_->BatchGetSecretValue(ctx_, max_without_filters).status(),
+      StatusIs(StatusCode::kInvalidArgument, std::string(msg::kBatchMaxResultsNeedsFilters)));
   BatchGetSecretValueRequest too_many;
   too_many.secret_id_list = std::vector<std::string>(21, "a");
   EXPECT_THAT(service_->BatchGetSecretValue(ctx_, too_many).status(),

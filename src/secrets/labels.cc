@@ -148,9 +148,8 @@ Status ApplyStageUpdate(StageMap& map, const std::string& label,
 
 Status CheckLabelQuota(const StageMap& map, int max_labels) {
   if (map.LabelCount() > static_cast<std::size_t>(max_labels)) {
-    return Status::ResourceExhausted(
-        "You can't attach more than " + std::to_string(max_labels) +
-        " staging labels to the versions of a secret.");
+    return Status::ResourceExhausted("You can't attach more than " + std::to_string(max_labels) +
+                                     " staging labels to the versions of a secret.");
   }
   return Status::Ok();
 }

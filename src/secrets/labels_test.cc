@@ -1,9 +1,10 @@
 // Table-driven staging-label movement (reference §1.5): each case is a sequence of operations,
 // each followed by the expected VersionIdsToStages of DescribeSecret.
 
+#include "secrets/labels.h"
+
 #include <algorithm>
 
-#include "secrets/labels.h"
 #include "secrets/service_test_fixture.h"
 
 namespace coffer::secrets::testing {
@@ -40,8 +41,8 @@ Op UpdateOp(std::string v, std::map<std::string, std::vector<std::string>> e) {
 }
 Op MoveOp(std::string label, std::string from, std::string to,
           std::map<std::string, std::vector<std::string>> e) {
-  return {OpKind::kMoveStage, "", {}, std::move(label), std::move(from), std::move(to),
-          std::move(e)};
+  return {OpKind::kMoveStage, "",          {}, std::move(label), std::move(from),
+          std::move(to),      std::move(e)};
 }
 
 struct LabelCase {
@@ -52,8 +53,7 @@ struct LabelCase {
 std::vector<LabelCase> Cases() {
   return {
       {"PutMovesCurrentAndPrevious",
-       {CreateOp("v1", {{"v1", {C}}}),
-        PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
+       {CreateOp("v1", {{"v1", {C}}}), PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
         PutOp("v3", {{"v2", {P}}, {"v3", {C}}})}},
       {"PutWithCustomStagesLeavesCurrent",
        {CreateOp("v1", {{"v1", {C}}}),
@@ -70,31 +70,26 @@ std::vector<LabelCase> Cases() {
        {CreateOp("v1", {{"v1", {C}}}),
         PutOp("v2", {{"v1", {P}}, {"v2", {C, "X"}}}, std::vector<std::string>{C, "X"})}},
       {"UpdateSecretValueMovesLikePut",
-       {CreateOp("v1", {{"v1", {C}}}),
-        UpdateOp("v2", {{"v1", {P}}, {"v2", {C}}}),
+       {CreateOp("v1", {{"v1", {C}}}), UpdateOp("v2", {{"v1", {P}}, {"v2", {C}}}),
         UpdateOp("v3", {{"v2", {P}}, {"v3", {C}}})}},
       {"FirstPutOnEmptySecretGetsCurrent",
        {CreateEmptyOp(), PutOp("v1", {{"v1", {C}}}), PutOp("v2", {{"v1", {P}}, {"v2", {C}}})}},
       {"CustomLabelMoves",
-       {CreateOp("v1", {{"v1", {C}}}),
-        PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
+       {CreateOp("v1", {{"v1", {C}}}), PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
         MoveOp("X", "", "v1", {{"v1", {P, "X"}}, {"v2", {C}}}),
         MoveOp("X", "v1", "v2", {{"v1", {P}}, {"v2", {C, "X"}}}),
         MoveOp("X", "v2", "", {{"v1", {P}}, {"v2", {C}}})}},
       {"RollbackCurrentToOlderVersion",
-       {CreateOp("v1", {{"v1", {C}}}),
-        PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
+       {CreateOp("v1", {{"v1", {C}}}), PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
         PutOp("v3", {{"v2", {P}}, {"v3", {C}}}),
         MoveOp(C, "v3", "v1", {{"v1", {C}}, {"v3", {P}}})}},
       {"MovingCurrentOntoPreviousDropsPrevious",
-       {CreateOp("v1", {{"v1", {C}}}),
-        PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
+       {CreateOp("v1", {{"v1", {C}}}), PutOp("v2", {{"v1", {P}}, {"v2", {C}}}),
         MoveOp(C, "v2", "v1", {{"v1", {C}}, {"v2", {P}}})}},
   };
 }
 
-class LabelMovementTest : public ServiceTest,
-                          public ::testing::WithParamInterface<LabelCase> {
+class LabelMovementTest : public ServiceTest, public ::testing::WithParamInterface<LabelCase> {
  protected:
   void RunOp(const Op& op) {
     const std::string name = "labels";
@@ -174,7 +169,8 @@ TEST_F(StageUpdateErrorsTest, CurrentNeedsRemoveFromVersionId) {
   EXPECT_THAT(Move(C, std::nullopt, Token("v1")),
               StatusIs(StatusCode::kInvalidArgument,
                        "The parameter RemoveFromVersionId can't be empty. Staging label "
-                       "AWSCURRENT is currently attached to version " + Token("v2") +
+                       "AWSCURRENT is currently attached to version " +
+                           Token("v2") +
                            ", so you must explicitly reference that version in "
                            "RemoveFromVersionId."));
 }

@@ -67,8 +67,7 @@ std::int64_t LatestAccess(const std::vector<storage::VersionRecord>& versions) {
 namespace internal {
 
 Result<std::vector<ListedSecret>> MatchingSecrets(storage::SecretStore& store,
-                                                  const std::string& region,
-                                                  bool include_deleted,
+                                                  const std::string& region, bool include_deleted,
                                                   const std::vector<Filter>& filters) {
   COFFER_ASSIGN_OR_RETURN(auto records, store.ListSecrets(region));
   std::vector<ListedSecret> out;
@@ -117,8 +116,8 @@ Result<ListSecretsResponse> Service::ListSecrets(const CallContext& ctx,
   SortRows(rows, sort_by, sort_order == "desc");
 
   const std::string fingerprint =
-      QueryFingerprint("ListSecrets\n" + ctx.region + "\n" + (include_deleted ? "1" : "0") +
-                       "\n" + sort_by + "\n" + sort_order + "\n" + internal::DescribeFilters(filters));
+      QueryFingerprint("ListSecrets\n" + ctx.region + "\n" + (include_deleted ? "1" : "0") + "\n" +
+                       sort_by + "\n" + sort_order + "\n" + internal::DescribeFilters(filters));
   std::size_t offset = 0;
   if (r.next_token) {
     COFFER_ASSIGN_OR_RETURN(offset, DecodePageToken(*r.next_token, fingerprint));
@@ -132,7 +131,8 @@ Result<ListSecretsResponse> Service::ListSecrets(const CallContext& ctx,
     if (!row.versions) {
       COFFER_ASSIGN_OR_RETURN(row.versions, store_->ListVersions(row.secret->record.arn));
     }
-    out.secret_list.push_back(BuildDescription(row.secret->record, row.secret->meta, *row.versions));
+    out.secret_list.push_back(
+        BuildDescription(row.secret->record, row.secret->meta, *row.versions));
   }
   if (end < rows.size()) out.next_token = EncodePageToken(end, fingerprint);
   return out;

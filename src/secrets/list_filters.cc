@@ -75,9 +75,8 @@ bool MatchesFilter(const Filter& f, std::string_view name, std::string_view regi
   return std::any_of(f.values.begin(), f.values.end(), [&](std::string_view value) {
     const bool negated = value.starts_with('!');
     if (negated) value.remove_prefix(1);
-    const bool hit = std::any_of(attributes.begin(), attributes.end(), [&](std::string_view a) {
-      return MatchesValue(f.key, value, a);
-    });
+    const bool hit = std::any_of(attributes.begin(), attributes.end(),
+                                 [&](std::string_view a) { return MatchesValue(f.key, value, a); });
     return hit != negated;
   });
 }

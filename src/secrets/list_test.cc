@@ -214,8 +214,10 @@ TEST_F(ServiceTest, ListSecretVersionIdsShowsTheSecretKmsKey) {
 }
 
 TEST(ListFiltersTest, SplitWords) {
-  EXPECT_EQ(SplitWords("credsDatabase#892"), (std::vector<std::string>{"creds", "Database", "892"}));
-  EXPECT_EQ(SplitWords("prod/db-main v2"), (std::vector<std::string>{"prod", "db", "main", "v", "2"}));
+  EXPECT_EQ(SplitWords("credsDatabase#892"),
+            (std::vector<std::string>{"creds", "Database", "892"}));
+  EXPECT_EQ(SplitWords("prod/db-main v2"),
+            (std::vector<std::string>{"prod", "db", "main", "v", "2"}));
   EXPECT_TRUE(SplitWords("--//").empty());
 }
 

@@ -20,8 +20,7 @@ struct ListedSecret {
 
 // In store order (created_ms, arn). Secrets scheduled for deletion only if `include_deleted`.
 Result<std::vector<ListedSecret>> MatchingSecrets(storage::SecretStore& store,
-                                                  const std::string& region,
-                                                  bool include_deleted,
+                                                  const std::string& region, bool include_deleted,
                                                   const std::vector<Filter>& filters);
 
 // A description of the filters for QueryFingerprint.

@@ -8,7 +8,8 @@
 
 namespace coffer::secrets::msg {
 
-inline constexpr std::string_view kSecretNotFound = "Secrets Manager can't find the specified secret.";
+inline constexpr std::string_view kSecretNotFound =
+    "Secrets Manager can't find the specified secret.";
 inline constexpr std::string_view kInvalidName =
     "Invalid name. Must be a valid name containing alphanumeric characters, or any of the "
     "following: -/_+=.@!";

@@ -40,7 +40,8 @@ SecretMeta MetaFromJson(const json& j) {
   GetOptional(j, "kms_key_id", m.kms_key_id);
   GetOptional(j, "type", m.type);
   if (auto it = j.find("tags"); it != j.end()) {
-    for (const auto& t : *it) m.tags.push_back({t.at("k").get<std::string>(), t.at("v").get<std::string>()});
+    for (const auto& t : *it)
+      m.tags.push_back({t.at("k").get<std::string>(), t.at("v").get<std::string>()});
   }
   m.last_changed_ms = j.value("last_changed_ms", std::int64_t{0});
   GetOptional(j, "rotation_enabled", m.rotation_enabled);

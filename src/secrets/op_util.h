@@ -51,8 +51,9 @@ auto RetryOnConflict(int retries, F&& attempt) -> decltype(attempt()) {
     auto result = attempt();
     if (!IsAborted(result)) return result;
     if (i >= retries) {
-      return Status::Internal("The secret is being changed by too many concurrent requests; "
-                              "retry the request.");
+      return Status::Internal(
+          "The secret is being changed by too many concurrent requests; "
+          "retry the request.");
     }
     if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(50 * i));
     std::this_thread::yield();

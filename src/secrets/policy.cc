@@ -33,7 +33,8 @@ Result<ArnNameResponse> Service::PutResourcePolicy(const CallContext& ctx,
                                                    const PutResourcePolicyRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
   COFFER_RETURN_IF_ERROR(CheckLength("resourcePolicy", r.resource_policy, 1, kMaxPolicyLength));
-  COFFER_RETURN_IF_ERROR(CheckPolicyForPut(r.resource_policy, r.block_public_policy.value_or(false)));
+  COFFER_RETURN_IF_ERROR(
+      CheckPolicyForPut(r.resource_policy, r.block_public_policy.value_or(false)));
   COFFER_ASSIGN_OR_RETURN(auto record, EditMeta(ctx, r.secret_id, [&](SecretMeta& meta) {
                             meta.resource_policy = r.resource_policy;
                             return Status::Ok();

@@ -112,9 +112,11 @@ TEST_F(RotationTest, StoresConfigurationAndNextDate) {
   EXPECT_EQ(Stages("r").size(), 1u);
 
   // A second call may omit the Lambda ARN: the stored one is used.
-  EXPECT_TRUE(Rotate(std::nullopt, RotationRules{std::nullopt, std::nullopt, "rate(10 hours)"}).ok());
+  EXPECT_TRUE(
+      Rotate(std::nullopt, RotationRules{std::nullopt, std::nullopt, "rate(10 hours)"}).ok());
   EXPECT_EQ(Describe("r")->next_rotation_date_ms, kStartMs + 10 * 3600 * 1000);
-  EXPECT_TRUE(Rotate(std::nullopt, RotationRules{std::nullopt, "3h", "cron(0 16 1,15 * ? *)"}).ok());
+  EXPECT_TRUE(
+      Rotate(std::nullopt, RotationRules{std::nullopt, "3h", "cron(0 16 1,15 * ? *)"}).ok());
   EXPECT_FALSE(Describe("r")->next_rotation_date_ms.has_value());
 }
 
@@ -127,8 +129,8 @@ TEST_F(RotationTest, RulesValidation) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(Rotate(kLambda, RotationRules{5, "2d", std::nullopt}).status(),
               StatusIs(StatusCode::kValidation));
-  for (const char* bad : {"rate(2 hours)", "rate(x days)", "every day", "cron(0 1 * *)",
-                          "rate(5 weeks)"}) {
+  for (const char* bad :
+       {"rate(2 hours)", "rate(x days)", "every day", "cron(0 1 * *)", "rate(5 weeks)"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(Rotate(kLambda, RotationRules{std::nullopt, std::nullopt, bad}).ok());
   }

@@ -41,7 +41,9 @@ std::vector<std::string> IncludedClasses(const GetRandomPasswordRequest& r) {
   return classes;
 }
 
-char RandomChar(std::string_view alphabet) { return alphabet[crypto::RandomUniform(alphabet.size())]; }
+char RandomChar(std::string_view alphabet) {
+  return alphabet[crypto::RandomUniform(alphabet.size())];
+}
 
 void Shuffle(std::string& s) {
   for (std::size_t i = s.size(); i > 1; --i) std::swap(s[i - 1], s[crypto::RandomUniform(i)]);

@@ -81,7 +81,8 @@ TEST_F(PasswordTest, TooShortForRequiredTypes) {
 TEST_F(PasswordTest, EverythingExcludedIsAnError) {
   GetRandomPasswordRequest r;
   r.exclude_lowercase = r.exclude_uppercase = r.exclude_numbers = r.exclude_punctuation = true;
-  EXPECT_THAT(service_->GetRandomPassword(ctx_, r).status(), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(service_->GetRandomPassword(ctx_, r).status(),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(PasswordTest, LengthRange) {

@@ -85,14 +85,16 @@ Status ValidateRotationRules(const RotationRules& rules) {
   if (rules.duration) {
     const std::string& d = *rules.duration;
     COFFER_RETURN_IF_ERROR(CheckLength("rotationRules.duration", d, 2, 3));
-    const bool digits = std::all_of(d.begin(), d.end() - 1, [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        std::all_of(d.begin(), d.end() - 1, [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || d.back() != 'h') {
       return Status::Validation(
           "1 validation error detected: Value at 'rotationRules.duration' failed to satisfy "
           "constraint: Member must satisfy regular expression pattern: [0-9]+h");
     }
   }
-  if (rules.schedule_expression) COFFER_RETURN_IF_ERROR(ValidateSchedule(*rules.schedule_expression));
+  if (rules.schedule_expression)
+    COFFER_RETURN_IF_ERROR(ValidateSchedule(*rules.schedule_expression));
   return Status::Ok();
 }
 
@@ -119,7 +121,8 @@ Status ValidateExternalRotationMetadata(std::string_view json_array) {
 }
 
 std::optional<std::int64_t> NextRotationMs(const RotationRules& rules, std::int64_t now_ms) {
-  if (rules.automatically_after_days) return now_ms + *rules.automatically_after_days * 24 * kHourMs;
+  if (rules.automatically_after_days)
+    return now_ms + *rules.automatically_after_days * 24 * kHourMs;
   if (rules.schedule_expression && rules.schedule_expression->starts_with("rate(")) {
     const std::string& e = *rules.schedule_expression;
     auto interval = RateIntervalMs(std::string_view(e).substr(5, e.size() - 6));

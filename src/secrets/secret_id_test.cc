@@ -25,16 +25,15 @@ TEST_F(ServiceTest, ResolvesByNameFullArnAndPartialArn) {
 TEST_F(ServiceTest, UnknownIdsAreNotFound) {
   auto created = Create("s", "pw", Token("v1"));
   ASSERT_TRUE(created.ok());
-  const std::string other_region =
-      "arn:aws:secretsmanager:eu-west-1:000000000000:secret:" + created->arn.substr(created->arn.find(":secret:") + 8);
-  const std::string other_account =
-      "arn:aws:secretsmanager:us-east-1:111111111111:secret:s";
+  const std::string other_region = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:" +
+                                   created->arn.substr(created->arn.find(":secret:") + 8);
+  const std::string other_account = "arn:aws:secretsmanager:us-east-1:111111111111:secret:s";
   const std::string wrong_suffix = "arn:aws:secretsmanager:us-east-1:000000000000:secret:s-ZZZZZZ";
   for (const std::string& id : {std::string("t"), other_region, other_account, wrong_suffix,
                                 std::string("arn:aws:s3:::bucket")}) {
     SCOPED_TRACE(id);
-    EXPECT_THAT(Get(id).status(),
-                StatusIs(StatusCode::kNotFound, "Secrets Manager can't find the specified secret."));
+    EXPECT_THAT(Get(id).status(), StatusIs(StatusCode::kNotFound,
+                                           "Secrets Manager can't find the specified secret."));
   }
 }
 

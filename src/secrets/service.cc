@@ -8,8 +8,8 @@
 namespace coffer::secrets {
 
 using internal::CheckNotDeleted;
-using internal::LoadSecret;
 using internal::Loaded;
+using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 

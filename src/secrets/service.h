@@ -77,10 +77,10 @@ class Service {
   // a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
   // idempotent retry (same token, same value) writes nothing new and answers the existing
   // version.
-  Result<PutSecretValueResponse> WriteVersion(
-      const CallContext& ctx, const std::string& secret_id, const std::string& token,
-      const SecretValue& value, const std::optional<std::vector<std::string>>& stages,
-      const std::function<void(SecretMeta&)>& edit_meta);
+  Result<PutSecretValueResponse> WriteVersion(const CallContext& ctx, const std::string& secret_id,
+                                              const std::string& token, const SecretValue& value,
+                                              const std::optional<std::vector<std::string>>& stages,
+                                              const std::function<void(SecretMeta&)>& edit_meta);
   // Reads and decrypts one version of `secret` (GetSecretValue rules, reference §1.5 rule 7).
   Result<GetSecretValueResponse> ReadValue(const storage::SecretRecord& secret,
                                            const std::optional<std::string>& version_id,

@@ -3,13 +3,13 @@
 // Shared fixture for the secrets service tests: the in-memory store, a real Envelope over a
 // fixed test key, and a FakeClock.
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include "core/clock.h"
 #include "core/encoding.h"

@@ -24,7 +24,8 @@ Status Service::TagResource(const CallContext& ctx, const TagResourceRequest& r)
 
 Status Service::UntagResource(const CallContext& ctx, const UntagResourceRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
-  for (const auto& key : r.tag_keys) COFFER_RETURN_IF_ERROR(CheckLength("tagKeys.member", key, 1, 128));
+  for (const auto& key : r.tag_keys)
+    COFFER_RETURN_IF_ERROR(CheckLength("tagKeys.member", key, 1, 128));
   auto written = EditMeta(ctx, r.secret_id, [&](SecretMeta& meta) {
     std::erase_if(meta.tags, [&](const Tag& tag) {
       return std::find(r.tag_keys.begin(), r.tag_keys.end(), tag.key) != r.tag_keys.end();

@@ -31,7 +31,8 @@ struct Tag {
 };
 
 struct Filter {
-  std::string key;  // description | name | tag-key | tag-value | primary-region | owning-service | all
+  // description | name | tag-key | tag-value | primary-region | owning-service | all
+  std::string key;
   std::vector<std::string> values;
 };
 
@@ -173,7 +174,8 @@ struct ListSecretsRequest {
   std::optional<std::string> next_token;
   std::optional<std::vector<Filter>> filters;
   std::optional<std::string> sort_order;  // asc | desc
-  std::optional<std::string> sort_by;     // created-date | last-accessed-date | last-changed-date | name
+  // created-date | last-accessed-date | last-changed-date | name
+  std::optional<std::string> sort_by;
 };
 struct ListSecretsResponse {
   std::vector<SecretDescription> secret_list;

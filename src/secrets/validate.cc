@@ -58,8 +58,7 @@ Status CheckLength(std::string_view member, const std::optional<std::string>& va
   return value ? CheckLength(member, *value, min, max) : Status::Ok();
 }
 
-Status CheckRange(std::string_view member, std::int64_t value, std::int64_t min,
-                  std::int64_t max) {
+Status CheckRange(std::string_view member, std::int64_t value, std::int64_t min, std::int64_t max) {
   if (value < min) {
     return Status::Validation(ValidationPrefix(member) +
                               "Member must have value greater than or equal to " +
@@ -109,8 +108,8 @@ bool HasValue(const SecretValue& value) {
 Status ValidateValue(const SecretValue& value, std::int64_t max_bytes) {
   if (value.string && value.binary) return Status::InvalidArgument(std::string(msg::kBothValues));
   const auto max = static_cast<std::size_t>(max_bytes);
-  for (const auto& [member, v] : {std::pair{"SecretString", &value.string},
-                                  std::pair{"SecretBinary", &value.binary}}) {
+  for (const auto& [member, v] :
+       {std::pair{"SecretString", &value.string}, std::pair{"SecretBinary", &value.binary}}) {
     if (!v->has_value()) continue;
     if ((*v)->empty()) {
       return Status::InvalidArgument(std::string(member) + " must not be empty.");
@@ -124,7 +123,8 @@ Status ValidateValue(const SecretValue& value, std::int64_t max_bytes) {
 }
 
 Status RequireTokenWithValue(const SecretValue& value, const std::optional<std::string>& token) {
-  if (HasValue(value) && !token) return Status::FailedPrecondition(std::string(msg::kTokenRequired));
+  if (HasValue(value) && !token)
+    return Status::FailedPrecondition(std::string(msg::kTokenRequired));
   return Status::Ok();
 }
 
@@ -173,9 +173,9 @@ Status ValidateFilters(const std::vector<Filter>& filters) {
     for (const auto& v : f.values) {
       COFFER_RETURN_IF_ERROR(CheckLength("filters.member.values.member", v, 0, 512));
       if (!IsValidFilterValue(v)) {
-        return Status::Validation(
-            ValidationPrefix("filters.member.values.member") +
-            "Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$");
+        return Status::Validation(ValidationPrefix("filters.member.values.member") +
+                                  "Member must satisfy regular expression pattern: ^\\!?[a-zA-Z0-9 "
+                                  ":_@\\/\\+\\=\\.\\-\\!]*$");
       }
     }
   }

@@ -41,9 +41,9 @@ Result<SecretValue> OpenValue(const crypto::Envelope& envelope, std::string_view
                               std::string_view version_id, std::string_view ciphertext) {
   auto opened = envelope.Open(ciphertext, VersionAad(arn, version_id));
   if (!opened.ok()) {
-    return Status(StatusCode::kDecryptionFailure,
-                  "Secrets Manager can't decrypt the protected secret text: " +
-                      opened.status().message());
+    return Status(
+        StatusCode::kDecryptionFailure,
+        "Secrets Manager can't decrypt the protected secret text: " + opened.status().message());
   }
   std::string& plaintext = *opened;
   if (plaintext.empty() || (plaintext[0] != kStringTag && plaintext[0] != kBinaryTag)) {
