@@ -1,5 +1,7 @@
 // GetSecretValue (the hot path) and BatchGetSecretValue.
 
+#include <algorithm>
+
 #include "core/encoding.h"
 #include "secrets/labels.h"
 #include "secrets/listing.h"

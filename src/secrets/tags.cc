@@ -1,5 +1,7 @@
 // TagResource and UntagResource (reference §1.12).
 
+#include <algorithm>
+
 #include "secrets/meta.h"
 #include "secrets/service.h"
 #include "secrets/validate.h"
