@@ -116,8 +116,9 @@ class CofferServer:
         self.port = None
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"coffer server exited with {self.proc.returncode} during "
-                                     f"start-up:\n{self.log_tail()}")
+                rc, self.proc = self.proc.returncode, None
+                raise AssertionError(f"coffer server exited with {rc} during start-up:\n"
+                                     f"{self.log_tail()}")
             try:
                 with open(port_file) as f:
                     text = f.read().strip()

@@ -382,10 +382,11 @@ def test_get_random_password(server):
     assert len(pw) == 64 and set(pw) <= set(string.ascii_lowercase + string.digits)
     assert any(c in string.digits for c in pw) and any(c.islower() for c in pw)
 
-    pw = server.sm("get-random-password", "--password-length", "40", "--exclude-numbers",
+    # 400 characters from 27: without a space only with probability (26/27)^400 < 1e-6.
+    pw = server.sm("get-random-password", "--password-length", "400", "--exclude-numbers",
                    "--exclude-lowercase", "--exclude-punctuation",
                    "--include-space").ok()["RandomPassword"]
-    assert len(pw) == 40 and set(pw) <= set(string.ascii_uppercase + " ") and " " in pw
+    assert len(pw) == 400 and set(pw) <= set(string.ascii_uppercase + " ") and " " in pw
     assert len({server.sm("get-random-password").ok()["RandomPassword"] for _ in range(2)}) == 2
 
 
