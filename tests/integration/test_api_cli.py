@@ -583,4 +583,6 @@ def test_region_and_account_flags(new_server):
     assert out["ARN"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:")
     # A region outside the allow-list is refused, and nothing is created there.
     r = s.sm("create-secret", "--name", name, "--secret-string", "x", region="ap-south-1")
-    assert r.rc == 254 and r.error_code is not None, r.stderr
+    r.error("InvalidSignatureException")
+    assert r.error_message.startswith("Credential should be scoped to a valid region"), \
+        r.error_message
