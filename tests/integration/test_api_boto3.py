@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import string
+import time
 import types
 import uuid
 from unittest import mock
@@ -177,6 +178,7 @@ def test_list_secrets_filters_sort_and_paginator(sm):
         sm.create_secret(Name=f"{prefix}/n{i}", SecretString="x",
                          Description=f"Entry number {i}", **kwargs)
         names.append(f"{prefix}/n{i}")
+        time.sleep(0.02)  # distinct CreatedDate (millisecond resolution) for the sort checks
 
     flt = [{"Key": "name", "Values": [prefix + "/"]}]
     paginator = sm.get_paginator("list_secrets")

@@ -8,6 +8,7 @@ it prints. The whole module is skipped when the interpreter or its boto3 is miss
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -127,6 +128,7 @@ def test_list_secrets_sort_by(server):
     created = [f"{prefix}/c", f"{prefix}/a", f"{prefix}/b"]
     for n in created:
         sm.create_secret(Name=n, SecretString="x")
+        time.sleep(0.02)  # distinct CreatedDate (millisecond resolution)
     out = run_modern(server, f"""
 import botocore
 model = sm.meta.service_model.operation_model("ListSecrets").input_shape.members
