@@ -21,9 +21,10 @@ namespace {
 struct TargetApi {
   std::string_view prefix;
   std::string_view service;
+  ops::Handler (*find_handler)(std::string_view action);
 };
 constexpr TargetApi kTargetApis[] = {
-    {kSecretsManagerTargetPrefix, kSecretsManagerService},
+    {kSecretsManagerTargetPrefix, kSecretsManagerService, &ops::FindHandler},
 };
 
 struct Target {
@@ -36,6 +37,18 @@ std::string Truncated(std::string_view text, std::size_t max = 128) {
   if (text.size() <= max) return std::string(text);
   std::string out(text.substr(0, max));
   out += "...";
+  return out;
+}
+
+// The action as it may appear in a log line: at most 64 characters, anything outside
+// [A-Za-z0-9_.-] replaced by '?', so a client cannot forge log lines.
+std::string LogSafe(std::string_view action) {
+  std::string out = Truncated(action, 64);
+  for (char& c : out) {
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '.' || c == '-';
+    if (!plain) c = '?';
+  }
   return out;
 }
 
@@ -180,7 +193,7 @@ http::Response Pipeline::Process(const http::Request& request, const std::string
   // 3. X-Amz-Target: "secretsmanager.<Action>".
   Result<Target> target = ParseTarget(request.FindHeader("X-Amz-Target"));
   if (!target.ok()) return Fail(target.status(), request_id, action);
-  action = Truncated(target->action, 64);
+  action = LogSafe(target->action);
 
   // 4. Content type.
   if (Status s = CheckContentType(request.FindHeader("Content-Type")); !s.ok()) {
@@ -192,14 +205,13 @@ http::Response Pipeline::Process(const http::Request& request, const std::string
   Result<sigv4::VerifiedRequest> verified = verifier_->Verify(view);
   if (!verified.ok()) return Fail(verified.status(), request_id, action);
 
-  // 6. Scope: the credential scope names this service and an allowed region.
-  if (target->api->service != kSecretsManagerService) {
-    return Fail(Status::Internal("no dispatch table for this target"), request_id, action);
+  // 6. Scope: the credential scope names the target's service and an allowed region.
+  if (Status s = CheckScope(*verified, target->api->service); !s.ok()) {
+    return Fail(s, request_id, action);
   }
-  if (Status s = CheckScope(*verified); !s.ok()) return Fail(s, request_id, action);
 
   // 7. Dispatch on the action.
-  ops::Handler handler = ops::FindHandler(target->action);
+  ops::Handler handler = target->api->find_handler(target->action);
   if (handler == nullptr) {
     return Fail(Status(StatusCode::kUnknownOperation,
                        "The action " + Truncated(target->action, 64) +
@@ -223,10 +235,12 @@ http::Response Pipeline::Process(const http::Request& request, const std::string
   return OkResponse(std::move(body).value(), request_id);
 }
 
-Status Pipeline::CheckScope(const sigv4::VerifiedRequest& verified) const {
-  if (verified.service != kSecretsManagerService) {
+Status Pipeline::CheckScope(const sigv4::VerifiedRequest& verified,
+                            std::string_view service) const {
+  if (verified.service != service) {
     return Status(StatusCode::kInvalidSignature,
-                  "Credential should be scoped to correct service: 'secretsmanager'. ");
+                  "Credential should be scoped to correct service: '" + std::string(service) +
+                      "'. ");
   }
   bool allowed = IsWellFormedRegion(verified.region);
   if (allowed && !options_.allowed_regions.empty()) {

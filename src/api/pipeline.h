@@ -44,13 +44,14 @@ class Pipeline {
   // Steps 2..9 of Handle(); may throw (Handle() catches). Sets `action` once it is known.
   http::Response Process(const http::Request& request, const std::string& request_id,
                          std::string& action) const;
-  // The scope checks: service "secretsmanager", region well-formed and allowed.
-  Status CheckScope(const sigv4::VerifiedRequest& verified) const;
+  // The scope checks: the credential scope names `service` and a well-formed, allowed region.
+  Status CheckScope(const sigv4::VerifiedRequest& verified, std::string_view service) const;
 
   PipelineOptions options_;
   secrets::Service* service_;
   const sigv4::Verifier* verifier_;
-  const Clock* clock_;
+  // Not read yet: kept for the time-based steps of later issues (throttling, audit timestamps).
+  [[maybe_unused]] const Clock* clock_;
 };
 
 }  // namespace coffer::api
