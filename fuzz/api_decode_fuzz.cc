@@ -5,10 +5,11 @@
 // request is encoded again, decoded again and re-encoded: both encodings must be identical, so the
 // request encoders stay exact inverses of the decoders.
 //
-// Build (clang): clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -I src \
-//   fuzz/api_decode_fuzz.cc src/api/json_codec.cc src/api/json_codec_requests.cc \
-//   src/api/json_codec_responses.cc src/api/internal/json_io.cc src/core/status.cc \
-//   src/core/encoding.cc -lcrypto -o /tmp/api_fuzz
+// Build by hand (clang), all on one line:
+//   clang++ -std=c++20 -fsanitize=fuzzer,address,undefined -I src fuzz/api_decode_fuzz.cc
+//   src/api/json_codec.cc src/api/json_codec_requests.cc src/api/json_codec_responses.cc
+//   src/api/internal/json_io.cc src/core/status.cc src/core/encoding.cc -lcrypto -o /tmp/api_fuzz
+// The integrator's CMake wiring needs the same sources (or coffer::api, which holds them).
 
 #include <cstdint>
 #include <cstdio>
