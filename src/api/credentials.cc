@@ -6,6 +6,13 @@
 #include "crypto/random.h"
 
 namespace coffer::api {
+
+std::string AccessKeyAad(std::string_view access_key_id) {
+  std::string aad = "access-key\n";
+  aad += access_key_id;
+  return aad;
+}
+
 namespace {
 
 constexpr std::int64_t kCacheTtlMs = 30 * 1000;
@@ -15,12 +22,6 @@ constexpr std::string_view kInvalidToken = "The security token included in the r
 constexpr std::string_view kKeyIdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 constexpr std::string_view kSecretAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string AccessKeyAad(std::string_view access_key_id) {
-  std::string aad = "access-key\n";
-  aad += access_key_id;
-  return aad;
-}
 
 std::string RootPrincipal(const std::string& account_id) {
   return "arn:aws:iam::" + account_id + ":root";

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
@@ -15,6 +16,10 @@
 #include "storage/store.h"
 
 namespace coffer::api {
+
+// The associated data a secret access key is sealed with: "access-key\n" + id. `coffer keys
+// rotate` rewraps with the same value.
+std::string AccessKeyAad(std::string_view access_key_id);
 
 class StoreCredentialSource : public sigv4::CredentialSource {
  public:

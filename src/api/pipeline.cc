@@ -10,6 +10,7 @@
 
 #include "api/errors.h"
 #include "api/ops/operations.h"
+#include "core/strings.h"
 #include "crypto/random.h"
 
 namespace coffer::api {
@@ -66,24 +67,10 @@ Result<Target> ParseTarget(const std::string* header) {
                     "': expected secretsmanager.<Action>.");
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // application/x-amz-json-1.1 (what the SDKs send) or 1.0, parameters ignored.
 Status CheckContentType(const std::string* header) {
   if (header != nullptr) {
-    std::string_view media = Trim(std::string_view(*header).substr(0, header->find(';')));
+    std::string_view media = TrimSpaces(std::string_view(*header).substr(0, header->find(';')));
     if (EqualsIgnoreCase(media, "application/x-amz-json-1.1") ||
         EqualsIgnoreCase(media, "application/x-amz-json-1.0")) {
       return Status::Ok();
@@ -114,31 +101,6 @@ http::Response Fail(const Status& status, const std::string& request_id,
 }
 
 }  // namespace
-
-bool IsWellFormedRegion(std::string_view region) {
-  // ^[a-z]{2,}(-[a-z]+)+-[0-9]+$
-  if (region.empty() || region.size() > 64) return false;
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dash = region.find('-', start);
-    parts.push_back(region.substr(start, dash == std::string_view::npos ? dash : dash - start));
-    if (dash == std::string_view::npos) break;
-    start = dash + 1;
-  }
-  if (parts.size() < 3 || parts.front().size() < 2) return false;
-  auto all = [](std::string_view s, auto pred) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
-      return pred(static_cast<unsigned char>(c));
-    });
-  };
-  auto lower = [](unsigned char c) { return c >= 'a' && c <= 'z'; };
-  auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (!all(parts[i], lower)) return false;
-  }
-  return all(parts.back(), digit);
-}
 
 Pipeline::Pipeline(PipelineOptions options, secrets::Service* service,
                    const sigv4::Verifier* verifier, const Clock* clock)
@@ -242,7 +204,7 @@ Status Pipeline::CheckScope(const sigv4::VerifiedRequest& verified,
                   "Credential should be scoped to correct service: '" + std::string(service) +
                       "'. ");
   }
-  bool allowed = IsWellFormedRegion(verified.region);
+  bool allowed = IsValidRegion(verified.region);
   if (allowed && !options_.allowed_regions.empty()) {
     allowed = std::find(options_.allowed_regions.begin(), options_.allowed_regions.end(),
                         verified.region) != options_.allowed_regions.end();

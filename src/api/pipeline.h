@@ -28,9 +28,6 @@ struct PipelineOptions {
 inline constexpr std::string_view kSecretsManagerTargetPrefix = "secretsmanager.";
 inline constexpr std::string_view kSecretsManagerService = "secretsmanager";
 
-// A region name as AWS spells them: lowercase words joined by '-', ending in a number, the first
-// word at least two letters ("us-east-1", "us-gov-west-1", "eu-central-2").
-bool IsWellFormedRegion(std::string_view region);
 
 class Pipeline {
  public:

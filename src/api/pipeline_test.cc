@@ -399,16 +399,5 @@ TEST(OperationsTest, AllTwentyThreeActionsAreRegistered) {
   EXPECT_EQ(ops::FindHandler(""), nullptr);
 }
 
-TEST(RegionTest, WellFormed) {
-  for (const char* ok : {"us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-10",
-                         "cn-north-1", "il-central-1"}) {
-    EXPECT_TRUE(IsWellFormedRegion(ok)) << ok;
-  }
-  for (const char* bad : {"", "us-east", "useast1", "u-east-1", "us-East-1", "us--1", "us-east-",
-                          "-us-east-1", "us-east-1a", "us_east_1", "us-east-1-", "us-1"}) {
-    EXPECT_FALSE(IsWellFormedRegion(bad)) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace coffer::api

@@ -16,9 +16,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/credentials.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "crypto/envelope.h"
+#include "secrets/value_codec.h"
 #include "storage/store.h"
 
 namespace coffer::cmd {
@@ -36,9 +38,9 @@ struct RewrapStats {
 
 std::string AadOf(const storage::WrappedRef& ref) {
   if (ref.kind == storage::WrappedRef::Kind::kAccessKey) {
-    return "access-key\n" + ref.access_key_id;
+    return api::AccessKeyAad(ref.access_key_id);
   }
-  return ref.arn + "\n" + ref.version_id;
+  return secrets::VersionAad(ref.arn, ref.version_id);
 }
 
 std::string NameOf(const storage::WrappedRef& ref) {

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/strings.h"
 #include "http/address.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -129,17 +130,11 @@ std::string ToLower(std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> out;
   while (true) {
     std::size_t comma = text.find(',');
-    std::string_view part = Trim(text.substr(0, comma));
+    std::string_view part = TrimSpaces(text.substr(0, comma));
     if (!part.empty()) out.emplace_back(part);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
@@ -172,7 +167,7 @@ Status Apply(ServerConfig& config, const OptionDef& def, std::string_view text,
         if constexpr (std::is_same_v<T, std::string>) {
           config.*member = std::string(text);
         } else if constexpr (std::is_same_v<T, bool>) {
-          std::string v = ToLower(Trim(text));
+          std::string v = ToLower(TrimSpaces(text));
           if (v == "true" || v == "1" || v == "yes" || v == "on") {
             config.*member = true;
           } else if (v == "false" || v == "0" || v == "no" || v == "off") {
@@ -182,13 +177,13 @@ Status Apply(ServerConfig& config, const OptionDef& def, std::string_view text,
           }
         } else if constexpr (std::is_same_v<T, int>) {
           int v = 0;
-          if (!ParseUnsigned<int>(Trim(text), std::numeric_limits<int>::max(), &v)) {
+          if (!ParseUnsigned<int>(TrimSpaces(text), std::numeric_limits<int>::max(), &v)) {
             return bad("a non-negative integer");
           }
           config.*member = v;
         } else if constexpr (std::is_same_v<T, std::uint64_t>) {
           std::uint64_t v = 0;
-          if (!ParseUnsigned<std::uint64_t>(Trim(text), std::numeric_limits<std::uint64_t>::max(),
+          if (!ParseUnsigned<std::uint64_t>(TrimSpaces(text), std::numeric_limits<std::uint64_t>::max(),
                                             &v)) {
             return bad("a non-negative integer");
           }
@@ -358,28 +353,6 @@ std::map<std::string, std::string> ProcessEnvironment() {
     env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
   }
   return env;
-}
-
-bool IsValidRegion(std::string_view region) {
-  // <2+ letters>(-<letters>)+-<1..2 digits>: us-east-1, us-gov-west-1, ap-southeast-2.
-  if (region.size() < 4 || region.size() > 32) return false;
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dash = region.find('-', start);
-    parts.push_back(region.substr(start, dash - start));
-    if (dash == std::string_view::npos) break;
-    start = dash + 1;
-  }
-  if (parts.size() < 3) return false;
-  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-    if (parts[i].empty()) return false;
-    for (char c : parts[i]) {
-      if (c < 'a' || c > 'z') return false;
-    }
-  }
-  if (parts[0].size() < 2) return false;
-  return AllDigits(parts.back()) && parts.back().size() <= 2;
 }
 
 Status Validate(const ServerConfig& c, bool require_data_dir) {

@@ -117,8 +117,6 @@ Result<ServerConfig> LoadServerConfig(const RawValues& flags,
 // Errors name the option: bad listen address, TLS cert without key, region format, ...
 Status Validate(const ServerConfig& config, bool require_data_dir = true);
 
-// True for names like us-east-1, eu-central-2, us-gov-west-1, cn-northwest-1.
-bool IsValidRegion(std::string_view region);
 
 // The option table as a Markdown table (docs/design/configuration.md embeds it verbatim).
 std::string OptionsMarkdownTable();

@@ -38,6 +38,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "core/strings.h"
 #include "http/address.h"
 
 namespace coffer::http {
@@ -56,18 +57,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::chrono::milliseconds kDrainTime{1000};
 constexpr std::size_t kDrainBytes = 4 * 1024 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // True when a comma-separated header value lists `token` (case-insensitively).
 bool HasToken(std::string_view value, std::string_view token) {

@@ -1,0 +1,33 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace coffer {
+namespace {
+
+TEST(StringsTest, EqualsIgnoreCase) {
+  EXPECT_TRUE(EqualsIgnoreCase("Content-Type", "content-type"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("content-type", "content-typ"));
+  EXPECT_FALSE(EqualsIgnoreCase("a", "b"));
+}
+
+TEST(StringsTest, TrimSpaces) {
+  EXPECT_EQ(TrimSpaces(" \t a b \t"), "a b");
+  EXPECT_EQ(TrimSpaces("   "), "");
+}
+
+TEST(RegionTest, Formats) {
+  for (const char* ok : {"us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4",
+                         "ap-southeast-10", "cn-northwest-1", "il-central-1", "us-isob-east-1"}) {
+    EXPECT_TRUE(IsValidRegion(ok)) << ok;
+  }
+  for (const char* bad : {"", "us", "us-1", "useast1", "us-east", "us-east-", "-east-1",
+                          "-us-east-1", "Us-east-1", "us-East-1", "us_east_1", "us-east-123",
+                          "u-east-1", "us--east-1", "us--1", "us-east-1a", "us-east-1-"}) {
+    EXPECT_FALSE(IsValidRegion(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace coffer
