@@ -3,8 +3,9 @@
 
   report.py RESULTS_TSV META_JSON OUT_MD
 
-RESULTS_TSV lines: kind round requests rps p50_us p90_us p99_us max_us
-  kind is get-coffer, get-nginx, create or put.
+RESULTS_TSV lines: kind round requests rps p50_us p90_us p99_us max_us cpu_us bg_pct
+  kind is get-coffer, get-nginx, create or put; cpu_us is the server's CPU time (user + system)
+  per request; bg_pct is how busy the machine was in the second before the round started.
 META_JSON: {"date", "machine", "versions", "setup", ...} strings, written by run.sh.
 Prints the report and writes it to OUT_MD. Exit code 0; the verdicts are in the text.
 """
@@ -26,9 +27,10 @@ def load(path):
             if not parts:
                 continue
             kind, rnd = parts[0], int(parts[1])
-            requests, rps, p50, p90, p99, mx = (float(x) for x in parts[2:8])
+            requests, rps, p50, p90, p99, mx, cpu, bg = (float(x) for x in parts[2:10])
             rows.setdefault(kind, []).append(
-                dict(round=rnd, requests=requests, rps=rps, p50=p50, p90=p90, p99=p99, max=mx))
+                dict(round=rnd, requests=requests, rps=rps, p50=p50, p90=p90, p99=p99, max=mx,
+                     cpu=cpu, bg=bg))
     return rows
 
 
@@ -60,6 +62,8 @@ def main():
     c_p99, n_p99 = median(coffer, "p99"), median(nginx, "p99")
     ratio = c_rps / n_rps if n_rps else float("nan")
     p_rps, p_p99 = median(puts, "rps"), median(puts, "p99")
+    c_cpu, n_cpu = median(coffer, "cpu"), median(nginx, "cpu")
+    max_bg = max((r["bg"] for kind in rows.values() for r in kind), default=0)
 
     lines = [
         "# coffer benchmark results",
@@ -72,6 +76,9 @@ def main():
         "- The load generators (wrk, put_load) and the server under test share the same cores;",
         "  nothing is pinned. Every figure is the median of the rounds (p99 = median of the",
         "  rounds' p99s).",
+        f"- Background load: the machine was at most {max_bg:.0f}% busy in the second before a"
+        " round started" + (" (other work was running: the throughput figures are low, the"
+                            " server CPU per request still holds)." if max_bg > 10 else "."),
         "",
         "| What | Median result | Target | Met |",
         "| --- | --- | --- | --- |",
@@ -80,11 +87,14 @@ def main():
         f"| Baseline: nginx, same {meta['body_bytes']}-byte body, {meta['connections']} "
         f"connections | {num(n_rps)} req/s, p50 {ms(median(nginx, 'p50'))}, p99 {ms(n_p99)} | "
         "| |",
+        f"| Server CPU per request (user + system), coffer / nginx | {c_cpu:.0f} us / "
+        f"{n_cpu:.0f} us = {c_cpu / n_cpu if n_cpu else float('nan'):.1f}x | | |",
         f"| GetSecretValue throughput, coffer / nginx | {ratio:.0%} | >= 40% | "
         f"{yes(ratio >= GET_RATIO_TARGET)} |",
         f"| GetSecretValue p99 | {ms(c_p99)} | < 2 ms | {yes(c_p99 < GET_P99_TARGET_US)} |",
         f"| PutSecretValue, durable, {meta['connections']} connections | {num(p_rps)} writes/s, "
-        f"p50 {ms(median(puts, 'p50'))}, p99 {ms(p_p99)} | >= 2,000 writes/s | "
+        f"p50 {ms(median(puts, 'p50'))}, p99 {ms(p_p99)}, {median(puts, 'cpu'):.0f} us CPU/write | "
+        ">= 2,000 writes/s | "
         f"{yes(p_rps >= PUT_RPS_TARGET)} |",
     ]
     if creates:
@@ -95,20 +105,23 @@ def main():
         "",
         "Per round:",
         "",
-        "| Round | coffer GET req/s | coffer p99 | nginx req/s | nginx p99 | ratio | "
-        "Put writes/s | Put p99 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| Round | coffer GET req/s | p99 | CPU/req | nginx req/s | p99 | CPU/req | ratio | "
+        "Put writes/s | p99 | CPU/write | background busy before GET, nginx, Put |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     rounds = sorted({r["round"] for kind in rows.values() for r in kind})
     for rnd in rounds:
         def pick(kind_rows):
             return next((r for r in kind_rows if r["round"] == rnd), None)
         c, n, p = pick(coffer), pick(nginx), pick(puts)
+        def us(r):
+            return f"{r['cpu']:.0f} us"
         cells = [str(rnd)]
-        cells += [num(c["rps"]), ms(c["p99"])] if c else ["-", "-"]
-        cells += [num(n["rps"]), ms(n["p99"])] if n else ["-", "-"]
+        cells += [num(c["rps"]), ms(c["p99"]), us(c)] if c else ["-"] * 3
+        cells += [num(n["rps"]), ms(n["p99"]), us(n)] if n else ["-"] * 3
         cells.append(f"{c['rps'] / n['rps']:.0%}" if c and n else "-")
-        cells += [num(p["rps"]), ms(p["p99"])] if p else ["-", "-"]
+        cells += [num(p["rps"]), ms(p["p99"]), us(p)] if p else ["-"] * 3
+        cells.append(", ".join(f"{r['bg']:.0f}%" if r else "-" for r in (c, n, p)))
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "How it was measured: see bench/README.md.", ""]
     text = "\n".join(lines)

@@ -131,6 +131,7 @@ start_coffer() {
     args+=(--log-level warn)
   fi
   mkdir -p "$WORK/data"
+  chmod 700 "$WORK/data"
   log "starting: $COFFER_BIN ${args[*]}"
   "$COFFER_BIN" "${args[@]}" >"$WORK/coffer.log" 2>&1 &
   COFFER_PID=$!
@@ -188,7 +189,8 @@ EOF
   log "starting: nginx (worker_processes 2) on 127.0.0.1:$NGINX_PORT"
   nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' \
     >"$dir/stdout.log" 2>&1 &
-  PIDS+=("$!")
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
   NGINX_URL="http://127.0.0.1:$NGINX_PORT"
   wait_for_http "$NGINX_URL/" || { cat "$dir/error.log" >&2; die "nginx did not start"; }
 }
@@ -216,19 +218,53 @@ field() {  # field "name=v name2=v2 ..." name2 -> v2 (0 when absent)
   echo 0
 }
 
-record() {  # KIND ROUND LINE: appends one results.tsv row and logs it
+record() {  # KIND ROUND LINE SERVER_CPU_TICKS BG_BUSY_PCT: appends one results.tsv row, logs it
   local f=() k
   for k in requests rps p50_us p90_us p99_us max_us; do f+=("$(field "$3" "$k")"); done
-  echo "$1 $2 ${f[*]}" >>"$WORK/results.tsv"
-  log "$(printf '%-10s round %s: %8.0f req/s  p50 %6d us  p99 %6d us  (%d requests)' "$1" "$2" \
-    "${f[1]}" "${f[2]}" "${f[4]}" "${f[0]}")"
+  # Server CPU per request (user + system), in microseconds: robust against a busy machine.
+  local cpu_us
+  cpu_us=$(("$4" * 1000000 / CLK_TCK / (f[0] > 0 ? f[0] : 1)))
+  echo "$1 $2 ${f[*]} $cpu_us $5" >>"$WORK/results.tsv"
+  log "$(printf '%-10s round %s: %8.0f req/s  p50 %6d us  p99 %6d us  %4d CPU-us/req  (%d requests, background %d%%)' \
+    "$1" "$2" "${f[1]}" "${f[2]}" "${f[4]}" "$cpu_us" "${f[0]}" "$5")"
 }
 
-# run_wrk KIND ROUND URL: appends "KIND ROUND requests rps p50 p90 p99 max" to results.tsv.
+CLK_TCK="$(getconf CLK_TCK)"
+
+cpu_ticks() {  # PID: user + system clock ticks of PID (all threads) and its child processes
+  local total=0 pid stat
+  local -a f
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+    read -r -a f <<<"${stat##*) }"  # f[0] is field 3 (state); utime, stime are fields 14, 15
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+background_busy() {  # percent of all cores busy during one second, before we add any load
+  local -a a b
+  read -r -a a < <(grep '^cpu ' /proc/stat)
+  sleep 1
+  read -r -a b < <(grep '^cpu ' /proc/stat)
+  local busy=0 total=0 i d
+  for i in 1 2 3 4 5 6 7 8; do
+    d=$((b[i] - a[i]))
+    total=$((total + d))
+    ((i == 4 || i == 5)) || busy=$((busy + d))  # idle and iowait are not busy
+  done
+  echo $((total > 0 ? busy * 100 / total : 0))
+}
+
+# run_wrk KIND ROUND URL PID: one wrk round against URL whose server process is PID.
 run_wrk() {
-  local kind="$1" round="$2" url="$3" out="$WORK/wrk-$1-$2.txt"
+  local kind="$1" round="$2" url="$3" pid="$4" out="$WORK/wrk-$1-$2.txt"
+  local bg t0
+  bg="$(background_busy)"
+  t0="$(cpu_ticks "$pid")"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/get.lua" "$url/" \
     >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $kind"; }
+  local ticks=$(($(cpu_ticks "$pid") - t0))
   local line
   line="$(grep '^BENCH ' "$out")" || { cat "$out" >&2; die "no BENCH line from wrk ($kind)"; }
   # A signature problem shows up as non-2xx (status_err); any error invalidates the round.
@@ -241,7 +277,7 @@ run_wrk() {
     curl -s -K "$WORK/get.curl" "$url/" >&2 || true
     die "wrk saw errors against $kind: $line"
   fi
-  record "$kind" "$round" "$line"
+  record "$kind" "$round" "$line" "$ticks" "$bg"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -249,11 +285,15 @@ run_wrk() {
 run_put_load() {  # KIND ROUND args...: appends a results.tsv line
   local kind="$1" round="$2" out="$WORK/put_load-$1-$2.txt"
   shift 2
+  local bg t0
+  bg="$(background_busy)"
+  t0="$(cpu_ticks "$COFFER_PID")"
   "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" -c "$CONNECTIONS" -t "$THREADS" \
     --value-bytes "$VALUE_BYTES" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "put_load $kind failed"; }
   local line
+  local ticks=$(($(cpu_ticks "$COFFER_PID") - t0))
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from put_load"; }
-  record "$kind" "$round" "$line"
+  record "$kind" "$round" "$line" "$ticks" "$bg"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -341,8 +381,8 @@ print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
   local r
   for r in $(seq "$ROUNDS"); do
     presign_get  # a fresh signature per round; each one is valid for 5 minutes
-    run_wrk get-coffer "$r" "$COFFER_URL"
-    run_wrk get-nginx "$r" "$NGINX_URL"
+    run_wrk get-coffer "$r" "$COFFER_URL" "$COFFER_PID"
+    run_wrk get-nginx "$r" "$NGINX_URL" "$NGINX_PID"
   done
 
   for r in $(seq "$ROUNDS"); do
@@ -362,7 +402,7 @@ print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
   # Metadata for the report.
   local cpu fs fsyncs
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  fs="$(stat -f -c %T "$WORK/data")"
+  fs="$(df --output=fstype "$WORK/data" | tail -1)"
   # 1000 synchronous 4 KiB writes next to the data: what one fsync costs on this disk.
   local t0 t1
   t0="$(date +%s.%N)"
