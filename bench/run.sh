@@ -297,41 +297,39 @@ run_put_load() {  # KIND ROUND args...: appends a results.tsv line
 }
 
 # ---------------------------------------------------------------------------------------------
-# Optional: where the server's time goes (BENCH_PROFILE=1; needs `perf`).
+# Optional: where the server's time goes (BENCH_PROFILE=1; needs `perf`). DWARF call graphs,
+# because a Release build has no frame pointers; a short window keeps `perf report` quick.
+perf_window() {  # NAME: records the server for 3 s, writes bench/profile/NAME-{self,children}.txt
+  local data="$WORK/perf-$1.data" dir="$ROOT/bench/profile"
+  perf record -F 499 --call-graph dwarf,16384 -p "$COFFER_PID" -o "$data" -- sleep 3 \
+    >/dev/null 2>&1 || { log "perf record failed"; return 0; }
+  perf report -i "$data" --no-children --sort dso,sym --percent-limit 0.5 --stdio -g none \
+    2>/dev/null | cut -c1-200 >"$dir/$1-self.txt" || true
+  perf report -i "$data" --children --sort sym --percent-limit 2 --stdio -g none \
+    2>/dev/null | cut -c1-200 >"$dir/$1-children.txt" || true
+}
+
 profile_server() {
-  command -v perf >/dev/null || { log "BENCH_PROFILE: perf not installed, skipped"; return; }
-  local dir="$ROOT/bench/profile"
-  mkdir -p "$dir"
+  command -v perf >/dev/null || { log "BENCH_PROFILE: perf not installed, skipped"; return 0; }
+  mkdir -p "$ROOT/bench/profile"
   log "profiling GetSecretValue (perf record on pid $COFFER_PID)"
   presign_get
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((DURATION + 2))s" -s "$WORK/get.lua" "$COFFER_URL/" \
-    >/dev/null 2>&1 &
-  local wrk_pid=$!
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d6s -s "$WORK/get.lua" "$COFFER_URL/" >/dev/null 2>&1 &
+  local load_pid=$!
   sleep 1
-  perf record -F 999 -g -p "$COFFER_PID" -o "$WORK/perf-get.data" -- sleep "$DURATION" \
-    >/dev/null 2>&1 || true
-  wait "$wrk_pid" || true
-  perf report -i "$WORK/perf-get.data" --no-children --percent-limit 0.7 --stdio \
-    -g none 2>/dev/null >"$dir/get-self.txt" || true
-  perf report -i "$WORK/perf-get.data" --children --percent-limit 3 --stdio \
-    -g none 2>/dev/null >"$dir/get-children.txt" || true
+  perf_window get
+  wait "$load_pid" || true
 
   log "profiling PutSecretValue"
   "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op create --prefix bench-prof \
     --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" >/dev/null 2>&1 || true
   "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op put --prefix bench-prof \
-    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" -d "$((DURATION + 2))" \
-    >/dev/null 2>&1 &
-  local load_pid=$!
+    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" -d 6 >/dev/null 2>&1 &
+  load_pid=$!
   sleep 1
-  perf record -F 999 -g -p "$COFFER_PID" -o "$WORK/perf-put.data" -- sleep "$DURATION" \
-    >/dev/null 2>&1 || true
+  perf_window put
   wait "$load_pid" || true
-  perf report -i "$WORK/perf-put.data" --no-children --percent-limit 0.7 --stdio \
-    -g none 2>/dev/null >"$dir/put-self.txt" || true
-  perf report -i "$WORK/perf-put.data" --children --percent-limit 3 --stdio \
-    -g none 2>/dev/null >"$dir/put-children.txt" || true
-  log "profiles written to $dir/"
+  log "profiles written to $ROOT/bench/profile/"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +395,9 @@ print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
     --body '{"SecretId":"bench-put-1/0"}' --out "$WORK/final.json" 2>/dev/null ||
     die "GetSecretValue after the write rounds failed"
 
-  [[ -n "${BENCH_PROFILE:-}" ]] && profile_server
+  if [[ -n "${BENCH_PROFILE:-}" ]]; then
+    profile_server
+  fi
 
   # Metadata for the report.
   local cpu fs fsyncs
