@@ -16,8 +16,9 @@
 // Credentials come from COFFER_ROOT_ACCESS_KEY_ID / COFFER_ROOT_SECRET_ACCESS_KEY. Every response
 // must be HTTP 200: the first few failures are printed (AWS's __type and Message; error bodies
 // carry no secret values) and the exit code is 2. The last line of output is machine-readable:
-//   RESULT op=put requests=N errors=E seconds=S rps=R p50_us=.. p90_us=.. p99_us=.. p999_us=..
-//   max_us=..
+//   RESULT op=put requests=N errors=E seconds=S rps=R ok_rps=R p50_us=.. p90_us=.. p99_us=..
+//   p999_us=.. max_us=..
+// Latencies cover every answer, errors included.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -474,11 +475,14 @@ int Main(int argc, char** argv) {
     errors += r.errors;
   }
   std::sort(all.begin(), all.end());
-  std::printf("RESULT op=%s requests=%zu errors=%" PRIu64 " seconds=%.3f rps=%.1f p50_us=%u "
-              "p90_us=%u p99_us=%u p999_us=%u max_us=%u\n",
+  // rps counts every answer; ok_rps only the HTTP 200s (they differ only when errors > 0).
+  const std::uint64_t ok = all.size() > errors ? all.size() - errors : 0;
+  std::printf("RESULT op=%s requests=%zu errors=%" PRIu64 " seconds=%.3f rps=%.1f ok_rps=%.1f "
+              "p50_us=%u p90_us=%u p99_us=%u p999_us=%u max_us=%u\n",
               o.op.c_str(), all.size(), errors, seconds,
-              static_cast<double>(all.size()) / seconds, Percentile(all, 50), Percentile(all, 90),
-              Percentile(all, 99), Percentile(all, 99.9), all.empty() ? 0u : all.back());
+              static_cast<double>(all.size()) / seconds, static_cast<double>(ok) / seconds,
+              Percentile(all, 50), Percentile(all, 90), Percentile(all, 99), Percentile(all, 99.9),
+              all.empty() ? 0u : all.back());
   if (shared.op == Op::kCreate && all.size() != o.secrets) {
     std::fprintf(stderr, "put_load: created %zu of %" PRIu64 " secrets\n", all.size(),
                  o.secrets);

@@ -3,9 +3,10 @@
 
   report.py RESULTS_TSV META_JSON OUT_MD
 
-RESULTS_TSV lines: kind round requests rps p50_us p90_us p99_us max_us cpu_us bg_pct
-  kind is get-coffer, get-nginx, create or put; cpu_us is the server's CPU time (user + system)
-  per request; bg_pct is how busy the machine was in the second before the round started.
+RESULTS_TSV lines: kind round requests rps p50_us p90_us p99_us max_us cpu_us bg_pct errors
+  kind is get-coffer, get-nginx, create, put, hot (one shared secret) or setup (ignored); rps
+  counts only HTTP 200s; cpu_us is the server's CPU time (user + system) per request; bg_pct is
+  how busy the machine was in the second before the round started.
 META_JSON: {"date", "machine", "versions", "setup", ...} strings, written by run.sh.
 Prints the report and writes it to OUT_MD. Exit code 0; the verdicts are in the text.
 """
@@ -27,10 +28,10 @@ def load(path):
             if not parts:
                 continue
             kind, rnd = parts[0], int(parts[1])
-            requests, rps, p50, p90, p99, mx, cpu, bg = (float(x) for x in parts[2:10])
+            requests, rps, p50, p90, p99, mx, cpu, bg, errors = (float(x) for x in parts[2:11])
             rows.setdefault(kind, []).append(
                 dict(round=rnd, requests=requests, rps=rps, p50=p50, p90=p90, p99=p99, max=mx,
-                     cpu=cpu, bg=bg))
+                     cpu=cpu, bg=bg, errors=errors))
     return rows
 
 
@@ -56,7 +57,7 @@ def main():
     with open(meta_path) as f:
         meta = json.load(f)
     coffer, nginx = rows.get("get-coffer", []), rows.get("get-nginx", [])
-    puts, creates = rows.get("put", []), rows.get("create", [])
+    puts, creates, hot = rows.get("put", []), rows.get("create", []), rows.get("hot", [])
 
     c_rps, n_rps = median(coffer, "rps"), median(nginx, "rps")
     c_p99, n_p99 = median(coffer, "p99"), median(nginx, "p99")
@@ -97,6 +98,12 @@ def main():
         ">= 2,000 writes/s | "
         f"{yes(p_rps >= PUT_RPS_TARGET)} |",
     ]
+    if hot:
+        h = hot[0]
+        lines.append(
+            f"| (informational) PutSecretValue, ONE secret shared by {meta['connections']} "
+            f"connections | {num(h['rps'])} writes/s succeeded; "
+            f"{h['errors'] / h['requests']:.1%} of {num(h['requests'])} requests failed | | |")
     if creates:
         lines.append(
             f"| (set-up) CreateSecret, durable, {meta['connections']} connections | "
@@ -109,7 +116,7 @@ def main():
         "Put writes/s | p99 | CPU/write | background busy before GET, nginx, Put |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    rounds = sorted({r["round"] for kind in rows.values() for r in kind})
+    rounds = sorted({r["round"] for kind in (coffer, nginx, puts) for r in kind})
     for rnd in rounds:
         def pick(kind_rows):
             return next((r for r in kind_rows if r["round"] == rnd), None)
