@@ -1,7 +1,7 @@
 """Shared fixtures for the integration tests: a real `coffer server` process and the real clients.
 
 The binary comes from $COFFER_BIN (CTest sets it to the built target); the default is
-/work/main/build/coffer. Every server gets its own data dir, its own port (port 0 + --port-file)
+<repo>/build/coffer. Every server gets its own data dir, its own port (port 0 + --port-file)
 and fixed root credentials, and is stopped with SIGTERM on teardown, which must exit 0.
 
 The aws CLI is always Debian's v2 at /usr/bin/aws (the `aws` on PATH may be another one), called
@@ -24,7 +24,7 @@ import pytest
 
 AWS_CLI = "/usr/bin/aws"
 MODERN_PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3"
-DEFAULT_BIN = "/work/main/build/coffer"
+DEFAULT_BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "coffer")
 
 ROOT_ACCESS_KEY_ID = "AKIAITESTCOFFER00001"
 ROOT_SECRET_ACCESS_KEY = "itest+Secret/Key0123456789abcdefGHIJKLMN"
