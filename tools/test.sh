@@ -50,7 +50,7 @@ rc3=0
 if [[ "${COFFER_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== 3/3 libFuzzer runs"
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz
+  cmake --build --preset fuzz --target coffer_fuzzers
   secs=${COFFER_FUZZ_SECONDS:-30}
   for bin in build-fuzz/fuzz/coffer_*_fuzz; do
     name=$(basename "$bin" _fuzz)
