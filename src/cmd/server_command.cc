@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.h"
+#include "api/ops/operations.h"
 #include "api/pipeline.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
@@ -73,6 +74,15 @@ http::Response TextResponse(int status, std::string body) {
   r.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
   r.body = std::move(body);
   return r;
+}
+
+// Whether the HTTP server may run `req` on its I/O thread: the health probe, and the read-only
+// Secrets Manager actions (api::ops::IsReadOnlyTarget), which never wait for a durable commit.
+bool RunsInline(const http::Request& req) {
+  if (req.method == "GET" || req.method == "HEAD") return PathOnly(req.target) == "/healthz";
+  if (req.method != "POST" || PathOnly(req.target) != "/") return false;
+  const std::string* target = req.FindHeader("X-Amz-Target");
+  return target != nullptr && api::ops::IsReadOnlyTarget(*target);
 }
 
 // Runs `fn` every `interval` until Stop(); Stop() wakes it at once.
@@ -177,7 +187,11 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
     return pipeline.Handle(req);
   };
 
-  auto server = http::StartServer(cfg.ToHttpOptions(), handler);
+  http::ServerOptions http_options = cfg.ToHttpOptions();
+  // Reads run on the I/O thread that parsed them (no hand-off to the worker pool and back);
+  // writes, which wait for a durable group commit, stay on the worker pool.
+  http_options.run_inline = [](const http::Request& req) { return RunsInline(req); };
+  auto server = http::StartServer(http_options, handler);
   if (!server.ok()) {
     spdlog::critical("http: {}", server.status().ToString());
     return 1;

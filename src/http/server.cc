@@ -5,7 +5,9 @@
 //
 // Requests are parsed with Beast's request_parser fed from our own buffer, so a request that
 // arrives in one segment costs exactly one read. The handler runs on the worker pool (it may block
-// on a durable commit); the response is serialised by hand and written on the session's strand.
+// on a durable commit), or on the I/O thread itself for requests ServerOptions::run_inline picks
+// (non-blocking reads: no hand-off to another thread and back); the response is serialised by
+// hand and written on the session's strand.
 
 #include "http/server.h"
 
@@ -126,6 +128,17 @@ class ServerImpl final : public Server {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     sessions_.erase(id);
     if (sessions_.empty()) sessions_cv_.notify_all();
+  }
+
+  // Whether `request` is handled on the I/O thread (see ServerOptions::run_inline).
+  bool RunsInline(const Request& request) const noexcept {
+    if (options_.inline_handler) return true;
+    if (!options_.run_inline) return false;
+    try {
+      return options_.run_inline(request);
+    } catch (...) {
+      return false;  // the worker pool is always safe
+    }
   }
 
   // Runs the handler; an escaped exception becomes a 500.
@@ -327,7 +340,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     http10_ = msg.version() < 11;
     parser_.reset();
 
-    if (server_->options().inline_handler) {
+    if (server_->RunsInline(request_)) {
       response_ = server_->Invoke(request_);
       return WriteResponse(false);
     }

@@ -35,7 +35,12 @@ struct Response {
 
 // Called on a worker thread; may block (e.g. on a durable commit). Must not throw: the server
 // turns an escaped exception into a 500 and logs it, but handlers should return errors as values.
+// Called on the I/O thread instead for requests that ServerOptions::run_inline selects.
 using Handler = std::function<Response(const Request&)>;
+
+// Decides, on the I/O thread and for one complete request, whether its Handler runs right there.
+// Must be cheap, thread-safe and must not throw.
+using InlinePredicate = std::function<bool(const Request&)>;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:7430";  // Default: 127.0.0.1:7430. Port 0 picks a free port.
@@ -52,6 +57,11 @@ struct ServerOptions {
   // Default: false. When true the Handler runs on the I/O thread that read the request, which
   // saves two thread hops per request but is only safe for handlers that never block.
   bool inline_handler = false;
+  // Default: null (only inline_handler decides). Per request: when it returns true, the Handler
+  // runs on the I/O thread that read the request (no hop to the worker pool and back); when
+  // false, on the worker pool. Select only requests whose handling never blocks for long (reads
+  // that do not wait for a durable commit): a blocked I/O thread stalls its other connections.
+  InlinePredicate run_inline;
 };
 
 class Server {

@@ -13,6 +13,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <random>
+#include <set>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -449,6 +451,53 @@ TEST(ServerTest, InlineHandlerMode) {
     ASSERT_TRUE(c.Send(Post("/", "inline")));
     EXPECT_EQ(c.Read().body, "POST /|-|inline");
   }
+}
+
+// run_inline picks per request: selected requests run on the (single) I/O thread, the others on
+// the worker pool, whose threads are never the I/O thread.
+TEST(ServerTest, RunInlinePredicateChoosesTheThreadPerRequest) {
+  ServerOptions o = TestOptions();
+  o.io_threads = 1;
+  std::atomic<int> asked{0};
+  o.run_inline = [&asked](const Request& req) {
+    asked.fetch_add(1);
+    return req.target == "/inline";
+  };
+  auto server = MustStart(o, [](const Request& req) {
+    Response r;
+    r.body = std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    return r;
+  });
+  ASSERT_TRUE(server);
+  Client a(server->port());
+  Client b(server->port());
+  std::set<std::string> inline_threads;
+  std::set<std::string> pool_threads;
+  for (int i = 0; i < 4; ++i) {
+    for (Client* c : {&a, &b}) {
+      ASSERT_TRUE(c->Send(Post("/inline", "x")));
+      ParsedResponse r = c->Read();
+      ASSERT_EQ(r.status, 200);
+      inline_threads.insert(r.body);
+      ASSERT_TRUE(c->Send(Post("/pool", "x")));
+      r = c->Read();
+      ASSERT_EQ(r.status, 200);
+      pool_threads.insert(r.body);
+    }
+  }
+  EXPECT_EQ(inline_threads.size(), 1u);  // the one I/O thread
+  for (const std::string& id : pool_threads) EXPECT_EQ(inline_threads.count(id), 0u) << id;
+  EXPECT_EQ(asked.load(), 16);
+}
+
+TEST(ServerTest, RunInlinePredicateThatThrowsFallsBackToThePool) {
+  ServerOptions o = TestOptions();
+  o.run_inline = [](const Request&) -> bool { throw std::runtime_error("predicate bug"); };
+  auto server = MustStart(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  ASSERT_TRUE(c.Send(Post("/", "pool")));
+  EXPECT_EQ(c.Read().body, "POST /|-|pool");
 }
 
 TEST(ServerTest, HandlerExceptionGives500) {

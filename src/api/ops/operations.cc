@@ -1,6 +1,9 @@
 #include "api/ops/operations.h"
 
+#include <array>
 #include <unordered_map>
+
+#include "api/pipeline.h"
 
 namespace coffer::api::ops {
 namespace {
@@ -36,5 +39,18 @@ Handler FindHandler(std::string_view action) {
 }
 
 const std::vector<Operation>& AllOperations() { return GetTable().list; }
+
+bool IsReadOnlyTarget(std::string_view x_amz_target) {
+  static constexpr std::array<std::string_view, 7> kReadOnlyActions = {
+      "GetSecretValue",       "BatchGetSecretValue", "DescribeSecret",   "ListSecrets",
+      "ListSecretVersionIds", "GetResourcePolicy",   "GetRandomPassword",
+  };
+  if (!x_amz_target.starts_with(kSecretsManagerTargetPrefix)) return false;
+  x_amz_target.remove_prefix(kSecretsManagerTargetPrefix.size());
+  for (std::string_view action : kReadOnlyActions) {
+    if (x_amz_target == action) return true;
+  }
+  return false;
+}
 
 }  // namespace coffer::api::ops

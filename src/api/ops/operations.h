@@ -28,6 +28,14 @@ Handler FindHandler(std::string_view action);
 // Every registered operation, in registration order (23 Secrets Manager actions).
 const std::vector<Operation>& AllOperations();
 
+// Whether `x_amz_target` (the whole header value, "secretsmanager.GetSecretValue") names an
+// action that only reads: GetSecretValue, BatchGetSecretValue, DescribeSecret, ListSecrets,
+// ListSecretVersionIds, GetResourcePolicy and GetRandomPassword. Their handlers never wait for a
+// durable commit (apart from GetSecretValue's best-effort last-accessed date, once a day per
+// version), so the server may run them on its I/O threads. Case-sensitive, like the dispatch.
+// Keep in step with the table: a write listed here would stall an I/O thread on fsync.
+bool IsReadOnlyTarget(std::string_view x_amz_target);
+
 // Per-group registration (called once, when the table is first built).
 void AddSecretOps(std::vector<Operation>& table);       // Create/Get/Put/Update/Describe/Delete/Restore
 void AddListOps(std::vector<Operation>& table);         // ListSecrets, ListSecretVersionIds, BatchGet
