@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "secrets/messages.h"
 #include "secrets/service_test_fixture.h"
 
 namespace coffer::secrets::testing {
@@ -93,13 +94,16 @@ TEST_F(ServiceTest, StoreFailureSurfacesAndChangesNothing) {
   EXPECT_EQ(GetString("c"), "one");
 }
 
-TEST_F(ServiceTest, EndlessConflictsEndInAnInternalError) {
+TEST_F(ServiceTest, EndlessConflictsEndInThrottling) {
   ServiceOptions options;
   options.commit_retries = 0;
   Reconfigure(options);
   ASSERT_TRUE(Create("c", "one", Token("v1")).ok());
+  // Conflicts come only from other processes now; the injected one stands in for them.
   store_.FailNextCommit(Status::Aborted("injected conflict"));
-  EXPECT_THAT(Put("c", "two", Token("v2")).status(), StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(Put("c", "two", Token("v2")).status(),
+              StatusIs(StatusCode::kThrottled, std::string(msg::kTooManyChanges)));
+  EXPECT_EQ(GetString("c"), "one");
 }
 
 }  // namespace

@@ -91,6 +91,7 @@ Result<CreateSecretResponse> Service::CreateSecret(const CallContext& ctx,
   const bool has_value = HasValue(r.value);
   std::string arn;
   std::optional<SealedValue> sealed;
+  auto lock = locks_.Lock(ctx.region, r.name);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<CreateSecretResponse> {
     COFFER_ASSIGN_OR_RETURN(auto existing, store_->GetSecretByName(ctx.region, r.name));
     if (existing) return AnswerExistingName(*store_, *envelope_, *existing, r);
@@ -130,6 +131,7 @@ Result<PutSecretValueResponse> Service::WriteVersion(
     const std::function<void(SecretMeta&)>& edit_meta) {
   std::optional<SealedValue> sealed;
   std::string sealed_for_arn;
+  auto lock = LockSecret(ctx, secret_id);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<PutSecretValueResponse> {
     COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadSecret(*store_, ctx, secret_id));
     COFFER_RETURN_IF_ERROR(CheckNotDeleted(secret.record));

@@ -48,6 +48,7 @@ Result<DeleteSecretResponse> Service::DeleteSecret(const CallContext& ctx,
   COFFER_RETURN_IF_ERROR(ValidateDelete(r));
   const bool force = r.force_delete_without_recovery.value_or(false);
   const std::int64_t window_days = r.recovery_window_in_days.value_or(kDefaultRecoveryWindowDays);
+  auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<DeleteSecretResponse> {
     const std::int64_t now = clock_->NowMillis();
     COFFER_ASSIGN_OR_RETURN(auto found, FindSecret(*store_, ctx, r.secret_id));
@@ -71,6 +72,7 @@ Result<DeleteSecretResponse> Service::DeleteSecret(const CallContext& ctx,
 
 Result<ArnNameResponse> Service::RestoreSecret(const CallContext& ctx, const SecretIdRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
+  auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<ArnNameResponse> {
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
                             internal::LoadSecret(*store_, ctx, r.secret_id));
@@ -87,10 +89,13 @@ Result<int> Service::PurgeExpired() {
   const std::int64_t now = clock_->NowMillis();
   COFFER_ASSIGN_OR_RETURN(auto due, store_->ListDueForPurge(now));
   int purged = 0;
-  for (const auto& record : due) {
-    Status s = store_->Commit(PurgeOf(record));
-    // kAborted: the secret changed since the listing (restored, most likely); the next pass
-    // looks at it again.
+  for (const auto& listed : due) {
+    auto lock = locks_.Lock(listed.region, listed.name);
+    // Re-read under the lock: the secret may have been restored or purged since the listing.
+    COFFER_ASSIGN_OR_RETURN(auto record, store_->GetSecretByArn(listed.arn));
+    if (!record || !record->deletion_date_ms || *record->deletion_date_ms > now) continue;
+    Status s = store_->Commit(PurgeOf(*record));
+    // kAborted: another process changed the secret meanwhile; the next pass looks at it again.
     if (s.code() == StatusCode::kAborted) continue;
     COFFER_RETURN_IF_ERROR(s);
     ++purged;

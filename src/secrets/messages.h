@@ -8,6 +8,8 @@
 
 namespace coffer::secrets::msg {
 
+inline constexpr std::string_view kTooManyChanges =
+    "Rate exceeded: the secret is being changed by too many concurrent requests.";
 inline constexpr std::string_view kSecretNotFound =
     "Secrets Manager can't find the specified secret.";
 inline constexpr std::string_view kInvalidName =

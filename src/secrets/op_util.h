@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/status.h"
+#include "secrets/messages.h"
 #include "secrets/meta.h"
 #include "secrets/types.h"
 #include "storage/store.h"
@@ -44,17 +45,15 @@ bool IsAborted(const Result<T>& r) {
 }
 
 // Runs `attempt` (which re-reads, decides and commits) until it ends with something other than a
-// revision conflict, at most 1 + `retries` times, with a short growing pause between tries.
+// revision conflict, at most 1 + `retries` times, with a short growing pause between tries. Still
+// conflicting after that: kThrottled (ThrottlingException, retryable with back-off). Callers hold
+// the secret's WriteLocks stripe, so conflicts come only from other processes.
 template <typename F>
 auto RetryOnConflict(int retries, F&& attempt) -> decltype(attempt()) {
   for (int i = 0;; ++i) {
     auto result = attempt();
     if (!IsAborted(result)) return result;
-    if (i >= retries) {
-      return Status::Internal(
-          "The secret is being changed by too many concurrent requests; "
-          "retry the request.");
-    }
+    if (i >= retries) return Status(StatusCode::kThrottled, std::string(msg::kTooManyChanges));
     if (i > 0) std::this_thread::sleep_for(std::chrono::microseconds(50 * i));
     std::this_thread::yield();
   }

@@ -58,6 +58,7 @@ void ApplyRotationConfig(const RotateSecretRequest& r, std::int64_t now_ms, Secr
 Result<RotateSecretResponse> Service::RotateSecret(const CallContext& ctx,
                                                    const RotateSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateRotate(r));
+  auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<RotateSecretResponse> {
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
                             internal::LoadSecret(*store_, ctx, r.secret_id));
@@ -80,6 +81,7 @@ Result<RotateSecretResponse> Service::RotateSecret(const CallContext& ctx,
 Result<CancelRotateSecretResponse> Service::CancelRotateSecret(const CallContext& ctx,
                                                                const SecretIdRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
+  auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(
       options_.commit_retries, [&]() -> Result<CancelRotateSecretResponse> {
         COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,

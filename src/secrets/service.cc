@@ -3,6 +3,7 @@
 #include "secrets/messages.h"
 #include "secrets/meta.h"
 #include "secrets/op_util.h"
+#include "secrets/secret_id.h"
 #include "secrets/validate.h"
 
 namespace coffer::secrets {
@@ -15,11 +16,24 @@ using internal::UpdateOf;
 
 Service::Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
                  ServiceOptions options)
-    : store_(store), envelope_(envelope), clock_(clock), options_(options) {}
+    : store_(store),
+      envelope_(envelope),
+      clock_(clock),
+      options_(options) {}
+
+std::unique_lock<std::mutex> Service::LockSecret(const CallContext& ctx,
+                                                 std::string_view secret_id) {
+  // A plain name is (ctx.region, name) as FindSecret resolves it.
+  if (!secret_id.starts_with("arn:")) return locks_.Lock(ctx.region, secret_id);
+  auto found = FindSecret(*store_, ctx, secret_id);
+  if (!found.ok() || !*found) return {};
+  return locks_.Lock((*found)->region, (*found)->name);
+}
 
 Result<storage::SecretRecord> Service::EditMeta(const CallContext& ctx,
                                                 const std::string& secret_id,
                                                 const std::function<Status(SecretMeta&)>& edit) {
+  auto lock = LockSecret(ctx, secret_id);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<storage::SecretRecord> {
     COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadSecret(*store_, ctx, secret_id));
     COFFER_RETURN_IF_ERROR(CheckNotDeleted(secret.record));

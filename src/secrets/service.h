@@ -4,20 +4,25 @@
 // labels, idempotency, deletion windows, quotas), on top of a SecretStore and an Envelope.
 //
 // Errors are Status values with the exact AWS messages; src/api/errors.cc maps codes to AWS error
-// types. Thread-safe: concurrent calls on one secret are serialised by optimistic concurrency
-// (SecretStore revisions) with retry.
+// types. Thread-safe: writers of one secret in this process take the secret's stripe of
+// WriteLocks around each read-modify-write-commit, so they queue instead of conflicting; the
+// store's revision check with retry guards against other processes, and a conflict that outlasts
+// the retries is kThrottled (ThrottlingException, which SDKs back off on).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/envelope.h"
 #include "secrets/types.h"
+#include "secrets/write_locks.h"
 #include "storage/store.h"
 
 namespace coffer::secrets {
@@ -34,8 +39,12 @@ struct ServiceOptions {
 
 class Service {
  public:
+  // `store`, `envelope` and `clock` must outlive the Service.
   Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
           ServiceOptions options = {});
+
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   Result<CreateSecretResponse> CreateSecret(const CallContext& ctx, const CreateSecretRequest& r);
   Result<GetSecretValueResponse> GetSecretValue(const CallContext& ctx,
@@ -92,11 +101,18 @@ class Service {
   // bumping LastChangedDate. Returns the secret as written.
   Result<storage::SecretRecord> EditMeta(const CallContext& ctx, const std::string& secret_id,
                                          const std::function<Status(SecretMeta&)>& edit);
+  // Holds the WriteLocks stripe of the secret `secret_id` names, for a write to it. A name needs
+  // no store read; an ARN is resolved first (it may be a full or a partial ARN), and the caller
+  // re-reads under the lock. An id that resolves to nothing (or a failed lookup) yields a lock
+  // that holds nothing: the write then finds the secret absent itself, or, if it appeared
+  // meanwhile, still has the revision check.
+  std::unique_lock<std::mutex> LockSecret(const CallContext& ctx, std::string_view secret_id);
 
   storage::SecretStore* store_;
   const crypto::Envelope* envelope_;
   const Clock* clock_;
   ServiceOptions options_;
+  WriteLocks locks_;
 };
 
 }  // namespace coffer::secrets

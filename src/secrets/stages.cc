@@ -13,6 +13,7 @@ Result<ArnNameResponse> Service::UpdateSecretVersionStage(
   COFFER_RETURN_IF_ERROR(CheckLength("versionStage", r.version_stage, 1, 256));
   COFFER_RETURN_IF_ERROR(ValidateVersionId("removeFromVersionId", r.remove_from_version_id));
   COFFER_RETURN_IF_ERROR(ValidateVersionId("moveToVersionId", r.move_to_version_id));
+  auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<ArnNameResponse> {
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
                             internal::LoadSecret(*store_, ctx, r.secret_id));
