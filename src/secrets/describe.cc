@@ -46,7 +46,7 @@ Result<SecretDescription> Service::DescribeSecret(const CallContext& ctx,
                                                   const DescribeSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
   COFFER_ASSIGN_OR_RETURN(internal::Loaded secret, internal::LoadSecret(*store_, ctx, r.secret_id));
-  COFFER_ASSIGN_OR_RETURN(auto versions, store_->ListVersions(secret.record.arn));
+  COFFER_ASSIGN_OR_RETURN(auto versions, ListVersionsSeen(secret.record.arn));
   return BuildDescription(secret.record, secret.meta, versions);
 }
 

@@ -95,16 +95,9 @@ void Service::TouchLastAccessed(const storage::SecretRecord& secret,
                                 const storage::VersionRecord& version) {
   const std::int64_t day = StartOfUtcDay(clock_->NowMillis());
   if (version.last_accessed_ms == day) return;
-  storage::Mutation m;
-  m.secret = secret;
-  m.expected_revision = secret.revision;
-  storage::VersionUpdate update;
-  update.version_id = version.version_id;
-  update.last_accessed_ms = day;
-  m.version_updates.push_back(std::move(update));
-  // Best effort: on a conflict or failure the next read of the day tries again, and the value
-  // already read is still the right answer.
-  (void)store_->Commit(m);
+  // Queued, not committed: the read path never waits for a durable write. Best effort: if the
+  // write is lost, the next read of the day queues it again.
+  access_.Record(secret, version.version_id, day);
 }
 
 Result<GetSecretValueResponse> Service::GetSecretValue(const CallContext& ctx,

@@ -55,16 +55,19 @@ TEST_F(GetValueTest, Errors) {
 TEST_F(GetValueTest, LastAccessedIsDayResolutionAndWrittenOncePerDay) {
   EXPECT_FALSE(Describe("g")->last_accessed_date_ms.has_value());
   ASSERT_TRUE(Get("g").ok());
+  service_->FlushAccessRecords();
   const std::int64_t day = StartOfUtcDay(kStartMs);
   EXPECT_EQ(Describe("g")->last_accessed_date_ms, day);
   const auto commits = store_.commit_count();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Get("g").ok());
+  service_->FlushAccessRecords();
   EXPECT_EQ(store_.commit_count(), commits);
   // A read does not change LastChangedDate.
   EXPECT_EQ(Describe("g")->last_changed_date_ms, kStartMs + 1000);
 
   clock_.AdvanceMillis(kDayMs);
   ASSERT_TRUE(Get("g").ok());
+  service_->FlushAccessRecords();
   EXPECT_EQ(store_.commit_count(), commits + 1);
   EXPECT_EQ(Describe("g")->last_accessed_date_ms, day + kDayMs);
   auto versions = service_->ListSecretVersionIds(ctx_, {"g"});

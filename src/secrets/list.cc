@@ -108,7 +108,7 @@ Result<ListSecretsResponse> Service::ListSecrets(const CallContext& ctx,
     ListRow row;
     row.secret = &secret;
     if (sort_by == "last-accessed-date") {
-      COFFER_ASSIGN_OR_RETURN(row.versions, store_->ListVersions(secret.record.arn));
+      COFFER_ASSIGN_OR_RETURN(row.versions, ListVersionsSeen(secret.record.arn));
       row.last_accessed_ms = LatestAccess(*row.versions);
     }
     rows.push_back(std::move(row));
@@ -129,7 +129,7 @@ Result<ListSecretsResponse> Service::ListSecrets(const CallContext& ctx,
   for (std::size_t i = offset; i < end; ++i) {
     ListRow& row = rows[i];
     if (!row.versions) {
-      COFFER_ASSIGN_OR_RETURN(row.versions, store_->ListVersions(row.secret->record.arn));
+      COFFER_ASSIGN_OR_RETURN(row.versions, ListVersionsSeen(row.secret->record.arn));
     }
     out.secret_list.push_back(
         BuildDescription(row.secret->record, row.secret->meta, *row.versions));
@@ -144,7 +144,7 @@ Result<ListSecretVersionIdsResponse> Service::ListSecretVersionIds(
   COFFER_RETURN_IF_ERROR(CheckRange("maxResults", r.max_results, 1, 100));
   COFFER_RETURN_IF_ERROR(CheckLength("nextToken", r.next_token, 1, 4096));
   COFFER_ASSIGN_OR_RETURN(internal::Loaded secret, internal::LoadSecret(*store_, ctx, r.secret_id));
-  COFFER_ASSIGN_OR_RETURN(auto versions, store_->ListVersions(secret.record.arn));
+  COFFER_ASSIGN_OR_RETURN(auto versions, ListVersionsSeen(secret.record.arn));
   const bool include_deprecated = r.include_deprecated.value_or(false);
   if (!include_deprecated) {
     std::erase_if(versions, [](const storage::VersionRecord& v) { return v.stages.empty(); });

@@ -1,5 +1,7 @@
 #include "secrets/service.h"
 
+#include <chrono>
+
 #include "secrets/messages.h"
 #include "secrets/meta.h"
 #include "secrets/op_util.h"
@@ -14,12 +16,29 @@ using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 
+namespace {
+
+AccessRecorderOptions RecorderOptions(const ServiceOptions& options) {
+  AccessRecorderOptions out;
+  out.flush_interval = std::chrono::milliseconds(options.access_flush_interval_ms);
+  out.flush_threshold = options.access_flush_threshold;
+  out.commit_retries = options.commit_retries;
+  return out;
+}
+
+}  // namespace
+
 Service::Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
                  ServiceOptions options)
     : store_(store),
       envelope_(envelope),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      access_(store, &locks_, RecorderOptions(options)) {}
+
+Service::~Service() { access_.Stop(); }
+
+void Service::FlushAccessRecords() { access_.Flush(); }
 
 std::unique_lock<std::mutex> Service::LockSecret(const CallContext& ctx,
                                                  std::string_view secret_id) {
@@ -28,6 +47,12 @@ std::unique_lock<std::mutex> Service::LockSecret(const CallContext& ctx,
   auto found = FindSecret(*store_, ctx, secret_id);
   if (!found.ok() || !*found) return {};
   return locks_.Lock((*found)->region, (*found)->name);
+}
+
+Result<std::vector<storage::VersionRecord>> Service::ListVersionsSeen(const std::string& arn) {
+  COFFER_ASSIGN_OR_RETURN(auto versions, store_->ListVersions(arn));
+  access_.Overlay(arn, versions);
+  return versions;
 }
 
 Result<storage::SecretRecord> Service::EditMeta(const CallContext& ctx,

@@ -7,8 +7,10 @@
 // types. Thread-safe: writers of one secret in this process take the secret's stripe of
 // WriteLocks around each read-modify-write-commit, so they queue instead of conflicting; the
 // store's revision check with retry guards against other processes, and a conflict that outlasts
-// the retries is kThrottled (ThrottlingException, which SDKs back off on).
+// the retries is kThrottled (ThrottlingException, which SDKs back off on). GetSecretValue never
+// waits for a commit: LastAccessedDate goes through an AccessRecorder flushed in the background.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +23,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/envelope.h"
+#include "secrets/access_recorder.h"
 #include "secrets/types.h"
 #include "secrets/write_locks.h"
 #include "storage/store.h"
@@ -35,6 +38,11 @@ struct ServiceOptions {
   int max_tags = 50;                     // Default: 50 tags per secret.
   int max_labels = 20;                   // Default: 20 staging labels per secret.
   int commit_retries = 16;               // Default: 16 retries on a revision conflict.
+  // LastAccessedDate writes are queued by reads and committed in the background: every
+  // `access_flush_interval_ms` (default: 1000 ms), or sooner once `access_flush_threshold`
+  // versions are pending (default: 1,024).
+  int access_flush_interval_ms = 1000;
+  std::size_t access_flush_threshold = 1024;
 };
 
 class Service {
@@ -42,6 +50,8 @@ class Service {
   // `store`, `envelope` and `clock` must outlive the Service.
   Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
           ServiceOptions options = {});
+  // Commits the pending LastAccessedDate writes and stops their thread.
+  ~Service();
 
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -81,6 +91,10 @@ class Service {
   // server; returns how many were purged.
   Result<int> PurgeExpired();
 
+  // Commits every LastAccessedDate write queued by reads so far; returns once they are durable.
+  // The background thread does this on its own; tests and shutdown call it to be sure.
+  void FlushAccessRecords();
+
  private:
   // Adds version `token` holding `value` to an existing secret (PutSecretValue, UpdateSecret with
   // a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
@@ -94,7 +108,8 @@ class Service {
   Result<GetSecretValueResponse> ReadValue(const storage::SecretRecord& secret,
                                            const std::optional<std::string>& version_id,
                                            const std::optional<std::string>& version_stage);
-  // Records a read for LastAccessedDate: one small commit per version per UTC day, best effort.
+  // Records a read for LastAccessedDate: queues one VersionUpdate per version per UTC day for the
+  // background flush, best effort. Never waits for the store.
   void TouchLastAccessed(const storage::SecretRecord& secret,
                          const storage::VersionRecord& version);
   // Applies `edit` to the metadata of a secret not scheduled for deletion and commits it,
@@ -107,12 +122,15 @@ class Service {
   // that holds nothing: the write then finds the secret absent itself, or, if it appeared
   // meanwhile, still has the revision check.
   std::unique_lock<std::mutex> LockSecret(const CallContext& ctx, std::string_view secret_id);
+  // The versions of `arn` (no ciphertext), with LastAccessedDate writes still queued applied.
+  Result<std::vector<storage::VersionRecord>> ListVersionsSeen(const std::string& arn);
 
   storage::SecretStore* store_;
   const crypto::Envelope* envelope_;
   const Clock* clock_;
   ServiceOptions options_;
   WriteLocks locks_;
+  AccessRecorder access_;  // after locks_: it uses them until it stops
 };
 
 }  // namespace coffer::secrets
