@@ -7,17 +7,20 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -33,6 +36,7 @@
 #include "http/server.h"
 #include "secrets/service.h"
 #include "sigv4/sigv4.h"
+#include "storage/caching_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace coffer::cmd {
@@ -45,6 +49,37 @@ void DisableCoreDumps() {
   rlimit none{0, 0};
   ::setrlimit(RLIMIT_CORE, &none);
 }
+
+// An exclusive flock(2) on <data_dir>/coffer.lock, held for the life of the object (and released
+// by the kernel however the process ends).
+class DataDirLock {
+ public:
+  static Result<DataDirLock> Acquire(const std::string& data_dir) {
+    const std::string path = data_dir + "/coffer.lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Status::Unavailable("cannot open lock file " + path + ": " + std::strerror(errno));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::FailedPrecondition("another coffer server is using " + data_dir);
+      }
+      return Status::Unavailable("cannot lock " + path + ": " + std::strerror(err));
+    }
+    return DataDirLock(fd);
+  }
+  DataDirLock(DataDirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 // Writes the port atomically (temp file + rename), so a reader never sees a partial number.
 Status WritePortFile(const std::string& path, std::uint16_t port) {
@@ -145,34 +180,43 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   }
   const bool keyring_from_file = cfg.master_key.empty();
 
-  // Store.
-  auto store = OpenStore(cfg.data_dir);
-  if (!store.ok()) {
-    spdlog::critical("store: {}", store.status().ToString());
+  // One server per data dir: the read cache below is only valid while this process is the only
+  // writer of secret rows. `coffer keys rotate` does not take the lock (it only rewraps).
+  auto dir_lock = DataDirLock::Acquire(cfg.data_dir);
+  if (!dir_lock.ok()) {
+    spdlog::critical("{}", dir_lock.status().message());
     return 1;
   }
 
+  // Store: SQLite behind the read cache (see storage/caching_store.h for why it is safe here).
+  auto sqlite = OpenStore(cfg.data_dir);
+  if (!sqlite.ok()) {
+    spdlog::critical("store: {}", sqlite.status().ToString());
+    return 1;
+  }
+  auto store = std::make_unique<storage::CachingStore>(std::move(*sqlite));
+
   crypto::Envelope envelope(keyring->get());
-  api::StoreCredentialSource credentials(store->get(), &envelope, clock);
+  api::StoreCredentialSource credentials(store.get(), &envelope, clock);
   sigv4::Verifier verifier(clock, &credentials);
 
   std::optional<std::pair<std::string, std::string>> env_root;
   if (!cfg.root_access_key_id.empty()) {
     env_root.emplace(cfg.root_access_key_id, cfg.root_secret_access_key);
   }
-  auto root = api::EnsureRootCredentials(store->get(), &envelope, clock, cfg.account_id, env_root);
+  auto root = api::EnsureRootCredentials(store.get(), &envelope, clock, cfg.account_id, env_root);
   if (!root.ok()) {
     spdlog::critical("root access key: {}", root.status().ToString());
     return 1;
   }
 
-  secrets::Service service(store->get(), &envelope, clock);
+  secrets::Service service(store.get(), &envelope, clock);
   api::PipelineOptions pipeline_options;
   pipeline_options.account_id = cfg.account_id;
   pipeline_options.allowed_regions = cfg.allowed_regions;
   api::Pipeline pipeline(pipeline_options, &service, &verifier, clock);
 
-  storage::SecretStore* store_ptr = store->get();
+  storage::SecretStore* store_ptr = store.get();
   http::Handler handler = [&pipeline, store_ptr](const http::Request& req) -> http::Response {
     if (req.method == "GET" || req.method == "HEAD") {
       std::string path = PathOnly(req.target);
@@ -262,7 +306,7 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   purge.Stop();
   if (reload) reload->Stop();
   server->reset();
-  store->reset();  // finishes queued writes and closes the database
+  store.reset();  // finishes queued writes and closes the database
   spdlog::info("coffer server stopped");
   return 0;
 }
