@@ -26,6 +26,11 @@ struct AwsError {
   std::string_view default_message;  // used when the Status carries no message
 };
 
+// A fresh request id for x-amzn-RequestId: a version-4 UUID in canonical lowercase form. Ids are
+// unique (122 random bits from a per-thread generator seeded once from the CSPRNG) but NOT
+// unpredictable: they are correlation ids, never secrets, tokens or nonces. Thread-safe; no lock.
+std::string NewRequestId();
+
 // The row for `code`. kOk has no row of its own: it maps to InternalServiceError (a caller bug
 // if it ever reaches the client). `found` (when non-null) tells whether the table has a row.
 AwsError AwsErrorFor(StatusCode code, bool* found = nullptr);

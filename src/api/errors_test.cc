@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace coffer::api {
 namespace {
@@ -14,6 +18,32 @@ std::string HeaderOf(const http::Response& r, std::string_view name) {
     if (k == name) return v;
   }
   return "<absent>";
+}
+
+TEST(RequestIdTest, CanonicalVersion4UuidsThatDoNotRepeat) {
+  const std::regex uuid4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = NewRequestId();
+    ASSERT_TRUE(std::regex_match(id, uuid4)) << id;
+    ASSERT_TRUE(seen.insert(id).second) << "repeated: " << id;
+  }
+}
+
+TEST(RequestIdTest, ThreadsDrawDifferentIds) {
+  std::set<std::string> seen;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<std::string> mine;
+      for (int i = 0; i < 1000; ++i) mine.push_back(NewRequestId());
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& id : mine) seen.insert(std::move(id));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(seen.size(), 4000u);
 }
 
 TEST(ErrorsTest, EveryStatusCodeHasARow) {

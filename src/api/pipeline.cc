@@ -11,7 +11,6 @@
 #include "api/errors.h"
 #include "api/ops/operations.h"
 #include "core/strings.h"
-#include "crypto/random.h"
 
 namespace coffer::api {
 namespace {
@@ -109,7 +108,7 @@ Pipeline::Pipeline(PipelineOptions options, secrets::Service* service,
 http::Response Pipeline::Handle(const http::Request& request) const {
   const auto started = std::chrono::steady_clock::now();
   // 1. Request id: sent back as x-amzn-RequestId on every response, and in every log line.
-  const std::string request_id = crypto::RandomUuid();
+  const std::string request_id = NewRequestId();
   std::string action;
   http::Response response;
   // Catch-all: nothing below should throw, but if it does the client gets InternalServiceError
