@@ -330,10 +330,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     auto& msg = parser_->get();
     request_.method.assign(msg.method_string().data(), msg.method_string().size());
     request_.target.assign(msg.target().data(), msg.target().size());
-    request_.headers.clear();
+    // Assign into the previous request's strings, so that a keep-alive connection stops
+    // allocating for its headers once it has seen a request of the same shape.
+    std::size_t count = 0;
     for (const auto& field : msg) {
-      request_.headers.emplace_back(Sv(field.name_string()), Sv(field.value()));
+      if (count == request_.headers.size()) request_.headers.emplace_back();
+      auto& [name, value] = request_.headers[count++];
+      name.assign(Sv(field.name_string()));
+      value.assign(Sv(field.value()));
     }
+    request_.headers.resize(count);
     request_.body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
     head_request_ = msg.method() == bhttp::verb::head;
