@@ -12,7 +12,7 @@ AccessRecorder::AccessRecorder(storage::SecretStore* store, WriteLocks* locks,
   thread_ = std::thread([this] { Run(); });
 }
 
-AccessRecorder::~AccessRecorder() { Stop(); }
+AccessRecorder::~AccessRecorder() { Stop(/*flush=*/false); }
 
 void AccessRecorder::Record(const storage::SecretRecord& secret, const std::string& version_id,
                             std::int64_t day_ms) {
@@ -131,6 +131,7 @@ void AccessRecorder::Run() {
     cv_.wait_for(lock, options_.flush_interval, [this] {
       return stopping_ || pending_.size() >= options_.flush_threshold;
     });
+    if (stopping_) break;  // Stop() flushes, if asked to, on its own thread
     if (pending_.empty()) continue;
     lock.unlock();
     Flush();
@@ -138,7 +139,7 @@ void AccessRecorder::Run() {
   }
 }
 
-void AccessRecorder::Stop() {
+void AccessRecorder::Stop(bool flush) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
@@ -146,7 +147,7 @@ void AccessRecorder::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  Flush();
+  if (flush) Flush();
   std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
 }

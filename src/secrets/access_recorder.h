@@ -11,8 +11,9 @@
 // the next read of the day records it again, since the stored day is still old.
 //
 // Until a flush lands, Overlay() lets DescribeSecret and the listings show the pending day, so a
-// read is visible to the next describe at once. Stop() (also run by the destructor) flushes what
-// is pending and ends the thread; the store must outlive it.
+// read is visible to the next describe at once. Stop() flushes what is pending and ends the
+// thread; the store must still exist then. The destructor only ends the thread (it does not write:
+// the store may already be gone), so whatever Stop() did not flush is lost (best effort).
 
 #include <chrono>
 #include <condition_variable>
@@ -59,8 +60,9 @@ class AccessRecorder {
   void Overlay(const std::string& arn, std::vector<storage::VersionRecord>& versions) const;
   // Commits everything recorded before the call; returns once those commits are done.
   void Flush();
-  // Flushes and stops the thread. Idempotent; not to be called from two threads at once.
-  void Stop();
+  // Stops the thread, then flushes what is pending if `flush`. Idempotent; not to be called from
+  // two threads at once.
+  void Stop(bool flush = true);
 
   std::size_t pending() const;
 

@@ -108,12 +108,24 @@ TEST_F(AccessRecorderTest, AConflictFromElsewhereIsRetried) {
   EXPECT_EQ(StoredLastAccessed(Token("v2")), StartOfUtcDay(kStartMs));
 }
 
-TEST_F(AccessRecorderTest, DestroyingTheServiceFlushes) {
+TEST_F(AccessRecorderTest, ShutdownFlushesAndEndsRecording) {
   ASSERT_TRUE(Get("a").ok());
   const auto commits = store_.commit_count();
-  service_.reset();
+  service_->Shutdown();
   EXPECT_EQ(store_.commit_count(), commits + 1);
   EXPECT_EQ(StoredLastAccessed(Token("v2")), StartOfUtcDay(kStartMs));
+  clock_.AdvanceMillis(kDayMs);
+  ASSERT_TRUE(Get("a").ok());  // still answers, records nothing
+  service_->Shutdown();
+  service_.reset();
+  EXPECT_EQ(store_.commit_count(), commits + 1);
+}
+
+TEST_F(AccessRecorderTest, DestroyingTheServiceWritesNothing) {
+  ASSERT_TRUE(Get("a").ok());
+  const auto commits = store_.commit_count();
+  service_.reset();  // the store may be gone before the Service: no write here
+  EXPECT_EQ(store_.commit_count(), commits);
 }
 
 TEST_F(AccessRecorderTest, BackgroundThreadFlushesOnItsOwn) {

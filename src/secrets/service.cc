@@ -36,7 +36,9 @@ Service::Service(storage::SecretStore* store, const crypto::Envelope* envelope, 
       options_(options),
       access_(store, &locks_, RecorderOptions(options)) {}
 
-Service::~Service() { access_.Stop(); }
+Service::~Service() { access_.Stop(/*flush=*/false); }
+
+void Service::Shutdown() { access_.Stop(/*flush=*/true); }
 
 void Service::FlushAccessRecords() { access_.Flush(); }
 

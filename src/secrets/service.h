@@ -50,7 +50,8 @@ class Service {
   // `store`, `envelope` and `clock` must outlive the Service.
   Service(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
           ServiceOptions options = {});
-  // Commits the pending LastAccessedDate writes and stops their thread.
+  // Stops the LastAccessedDate thread without writing (the store may be gone already): call
+  // Shutdown() first to keep the pending writes.
   ~Service();
 
   Service(const Service&) = delete;
@@ -94,6 +95,10 @@ class Service {
   // Commits every LastAccessedDate write queued by reads so far; returns once they are durable.
   // The background thread does this on its own; tests and shutdown call it to be sure.
   void FlushAccessRecords();
+  // Commits the pending LastAccessedDate writes and stops their background thread. Call it before
+  // the store is closed (a server: after the HTTP server has drained, before the store is
+  // destroyed). Idempotent; reads after it are no longer recorded.
+  void Shutdown();
 
  private:
   // Adds version `token` holding `value` to an existing secret (PutSecretValue, UpdateSecret with
