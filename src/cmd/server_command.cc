@@ -120,6 +120,13 @@ bool RunsInline(const http::Request& req) {
   return target != nullptr && api::ops::IsReadOnlyTarget(*target);
 }
 
+// Commits the service's queued background writes, where its version offers Shutdown() (the
+// LastAccessedDate queue lands in src/secrets in steps); destroying it then stops its thread.
+template <typename ServiceT>
+void FlushAndStopService(ServiceT& service) {
+  if constexpr (requires { service.Shutdown(); }) service.Shutdown();
+}
+
 // Runs `fn` every `interval` until Stop(); Stop() wakes it at once.
 class Periodic {
  public:
@@ -210,7 +217,10 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
     return 1;
   }
 
-  secrets::Service service(store.get(), &envelope, clock);
+  // In an optional so that it is destroyed (its background LastAccessedDate thread stopped)
+  // before the store it writes to.
+  std::optional<secrets::Service> service_holder;
+  secrets::Service& service = service_holder.emplace(store.get(), &envelope, clock);
   api::PipelineOptions pipeline_options;
   pipeline_options.account_id = cfg.account_id;
   pipeline_options.allowed_regions = cfg.allowed_regions;
@@ -306,6 +316,9 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   purge.Stop();
   if (reload) reload->Stop();
   server->reset();
+  // The service's background writes (LastAccessedDate) must end before the store closes.
+  FlushAndStopService(service);
+  service_holder.reset();
   store.reset();  // finishes queued writes and closes the database
   spdlog::info("coffer server stopped");
   return 0;
