@@ -120,13 +120,6 @@ bool RunsInline(const http::Request& req) {
   return target != nullptr && api::ops::IsReadOnlyTarget(*target);
 }
 
-// Commits the service's queued background writes, where its version offers Shutdown() (the
-// LastAccessedDate queue lands in src/secrets in steps); destroying it then stops its thread.
-template <typename ServiceT>
-void FlushAndStopService(ServiceT& service) {
-  if constexpr (requires { service.Shutdown(); }) service.Shutdown();
-}
-
 // Runs `fn` every `interval` until Stop(); Stop() wakes it at once.
 class Periodic {
  public:
@@ -316,8 +309,8 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   purge.Stop();
   if (reload) reload->Stop();
   server->reset();
-  // The service's background writes (LastAccessedDate) must end before the store closes.
-  FlushAndStopService(service);
+  // The service's background writes (LastAccessedDate) must land before the store closes.
+  service.Shutdown();
   service_holder.reset();
   store.reset();  // finishes queued writes and closes the database
   spdlog::info("coffer server stopped");
