@@ -64,6 +64,7 @@ struct Options {
   int connections = 32;
   int threads = 2;
   double duration_s = 10;
+  std::uint64_t max_requests = 0;  // put/get: stop after this many requests (0 = no bound)
   std::string prefix = "bench-put";
   std::uint64_t secrets = 2048;
   std::size_t value_bytes = 200;
@@ -225,6 +226,10 @@ class Connection {
         return true;
       }
       i = shared_->next.fetch_add(1);
+      if (o.max_requests != 0 && i >= o.max_requests) {
+        Finish();
+        return true;
+      }
     }
 
     nlohmann::json body;
@@ -427,6 +432,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--duration,-d", o.duration_s, "seconds (put, get)")->capture_default_str();
+  app.add_option("--max-requests", o.max_requests,
+                 "put/get: stop after this many requests (0 = until the duration ends)")
+      ->capture_default_str();
   app.add_option("--prefix", o.prefix, "secret names are PREFIX/0 .. PREFIX/N-1")
       ->capture_default_str();
   app.add_option("--secrets", o.secrets, "number of secrets")
