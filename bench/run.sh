@@ -68,20 +68,7 @@ trap 'exit 130' INT TERM
 install_deps() {
   source "$ROOT/tools/deps.sh"
   coffer_install_deps build
-  local -a want=(wrk nginx curl python3 python3-botocore) missing=()
-  local p
-  for p in "${want[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}"
-  fi
+  coffer_install_packages wrk nginx curl python3 python3-botocore
 }
 
 # ---------------------------------------------------------------------------------------------
