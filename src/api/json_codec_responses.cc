@@ -2,6 +2,7 @@
 // omitted; each operation's main list (SecretList, Versions, SecretValues, Errors,
 // ValidationErrors) is always present, as AWS sends it.
 
+#include "api/error_table.h"
 #include "api/internal/json_io.h"
 #include "api/json_codec.h"
 
@@ -77,8 +78,9 @@ Result<std::string> EncodeBatchGetSecretValueResponse(
   for (const auto& v : r.secret_values) values.push_back(SecretValueEntry(v));
   Json errors = Json::array();
   for (const auto& e : r.errors) {
-    errors.push_back({{"SecretId", e.secret_id}, {"ErrorCode", e.error_code},
-                      {"Message", e.message}});
+    errors.push_back({{"SecretId", e.secret_id},
+                      {"ErrorCode", std::string(AwsErrorFor(e.status.code()).type)},
+                      {"Message", ClientMessage(e.status)}});
   }
   Json o = {{"SecretValues", std::move(values)}, {"Errors", std::move(errors)}};
   Put(o, "NextToken", r.next_token);

@@ -435,10 +435,14 @@ TEST(EncodeTest, BatchGetSecretValue) {
   v.version_stages = {"AWSCURRENT"};
   v.created_date_ms = 1500;
   r.secret_values.push_back(v);
-  r.errors.push_back({"missing", "ResourceNotFoundException", "Secrets Manager can't find it."});
+  r.errors.push_back({"missing", Status::NotFound("Secrets Manager can't find it.")});
+  // Server-side failures never leak their details into the response.
+  r.errors.push_back({"broken", Status::Internal("sqlite: disk I/O error")});
   EXPECT_EQ(Ok(EncodeBatchGetSecretValueResponse(r)),
             R"({"Errors":[{"ErrorCode":"ResourceNotFoundException",)"
-            R"("Message":"Secrets Manager can't find it.","SecretId":"missing"}],)"
+            R"("Message":"Secrets Manager can't find it.","SecretId":"missing"},)"
+            R"({"ErrorCode":"InternalServiceError",)"
+            R"("Message":"An error occurred on the server side.","SecretId":"broken"}],)"
             R"("SecretValues":[{"ARN":"a","CreatedDate":1.5,"Name":"n","SecretString":"s",)"
             R"("VersionId":"v","VersionStages":["AWSCURRENT"]}]})");
   r.next_token = "t";

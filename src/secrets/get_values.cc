@@ -22,24 +22,6 @@ bool HasStage(const storage::VersionRecord& v, std::string_view stage) {
   return std::find(v.stages.begin(), v.stages.end(), stage) != v.stages.end();
 }
 
-// The AWS error type a per-secret failure reports in BatchGetSecretValue's Errors.
-std::string AwsErrorCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kNotFound:
-      return "ResourceNotFoundException";
-    case StatusCode::kFailedPrecondition:
-      return "InvalidRequestException";
-    case StatusCode::kInvalidArgument:
-      return "InvalidParameterException";
-    case StatusCode::kValidation:
-      return "ValidationException";
-    case StatusCode::kDecryptionFailure:
-      return "DecryptionFailure";
-    default:
-      return "InternalServiceError";
-  }
-}
-
 Status ValidateBatch(const BatchGetSecretValueRequest& r) {
   if (r.secret_id_list.has_value() == r.filters.has_value()) {
     return Status::InvalidArgument(std::string(msg::kBatchIdsXorFilters));
@@ -118,7 +100,7 @@ Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
     if (value.ok()) {
       out.secret_values.push_back(std::move(*value));
     } else {
-      out.errors.push_back({id, AwsErrorCode(value.status().code()), value.status().message()});
+      out.errors.push_back({id, value.status()});
     }
   };
   if (r.secret_id_list) {

@@ -100,8 +100,8 @@ TEST_F(ServiceTest, BatchGetByIdsReportsPerSecretErrors) {
   EXPECT_EQ(out->secret_values[1].value.string, "vb");
   ASSERT_EQ(out->errors.size(), 2u);
   EXPECT_EQ(out->errors[0].secret_id, "missing");
-  EXPECT_EQ(out->errors[0].error_code, "ResourceNotFoundException");
-  EXPECT_EQ(out->errors[0].message, "Secrets Manager can't find the specified secret.");
+  EXPECT_EQ(out->errors[0].status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(out->errors[0].status.message(), "Secrets Manager can't find the specified secret.");
   EXPECT_EQ(out->errors[1].secret_id, "empty");
   EXPECT_FALSE(out->next_token.has_value());
 }

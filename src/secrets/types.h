@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace coffer::secrets {
 
 // Who is calling, in which region, for which request. Filled by the api pipeline.
@@ -93,10 +95,11 @@ struct BatchGetSecretValueRequest {
   std::optional<std::int64_t> max_results;
   std::optional<std::string> next_token;
 };
+// One secret's failure inside BatchGetSecretValue. The api layer turns `status` into AWS's
+// ErrorCode and Message through its one error table.
 struct ApiError {
   std::string secret_id;
-  std::string error_code;
-  std::string message;
+  Status status;
 };
 struct BatchGetSecretValueResponse {
   std::vector<GetSecretValueResponse> secret_values;
