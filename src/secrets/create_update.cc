@@ -18,14 +18,21 @@ using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 
-Status ValidateCreate(const CreateSecretRequest& r, const ServiceOptions& options) {
-  COFFER_RETURN_IF_ERROR(ValidateName(r.name));
+// The members CreateSecret and UpdateSecret have in common: token, description, KMS key id,
+// type and the value (with the token it requires).
+template <typename Request>
+Status ValidateSharedMembers(const Request& r, std::int64_t max_value_bytes) {
   COFFER_RETURN_IF_ERROR(ValidateVersionId("clientRequestToken", r.client_request_token));
   COFFER_RETURN_IF_ERROR(CheckLength("description", r.description, 0, 2048));
   COFFER_RETURN_IF_ERROR(CheckLength("kmsKeyId", r.kms_key_id, 0, 2048));
   COFFER_RETURN_IF_ERROR(CheckLength("type", r.type, 0, 256));
-  COFFER_RETURN_IF_ERROR(ValidateValue(r.value, options.max_value_bytes));
-  COFFER_RETURN_IF_ERROR(RequireTokenWithValue(r.value, r.client_request_token));
+  COFFER_RETURN_IF_ERROR(ValidateValue(r.value, max_value_bytes));
+  return RequireTokenWithValue(r.value, r.client_request_token);
+}
+
+Status ValidateCreate(const CreateSecretRequest& r, const ServiceOptions& options) {
+  COFFER_RETURN_IF_ERROR(ValidateName(r.name));
+  COFFER_RETURN_IF_ERROR(ValidateSharedMembers(r, options.max_value_bytes));
   if (r.tags) COFFER_RETURN_IF_ERROR(ValidateTags(*r.tags, options.max_tags));
   if (r.add_replica_regions) {
     return Status::FailedPrecondition(std::string(msg::kReplicationUnsupported));
@@ -188,12 +195,7 @@ Result<PutSecretValueResponse> Service::PutSecretValue(const CallContext& ctx,
 Result<UpdateSecretResponse> Service::UpdateSecret(const CallContext& ctx,
                                                    const UpdateSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
-  COFFER_RETURN_IF_ERROR(ValidateVersionId("clientRequestToken", r.client_request_token));
-  COFFER_RETURN_IF_ERROR(CheckLength("description", r.description, 0, 2048));
-  COFFER_RETURN_IF_ERROR(CheckLength("kmsKeyId", r.kms_key_id, 0, 2048));
-  COFFER_RETURN_IF_ERROR(CheckLength("type", r.type, 0, 256));
-  COFFER_RETURN_IF_ERROR(ValidateValue(r.value, options_.max_value_bytes));
-  COFFER_RETURN_IF_ERROR(RequireTokenWithValue(r.value, r.client_request_token));
+  COFFER_RETURN_IF_ERROR(ValidateSharedMembers(r, options_.max_value_bytes));
 
   auto edit = [&r](SecretMeta& meta) {
     if (r.description) meta.description = r.description;
