@@ -16,6 +16,12 @@
 
 namespace coffer::secrets {
 
+// A secret a call referred to: its ARN when known (else the id as given), and its name.
+struct AuditResource {
+  std::string arn;
+  std::string name;
+};
+
 // Who is calling, in which region, for which request. Filled by the api pipeline.
 struct CallContext {
   std::string region;
@@ -25,7 +31,12 @@ struct CallContext {
   std::string request_id;
   std::string source_ip;
   std::string user_agent;
+  bool secure_transport = false;  // the request came over TLS (aws:SecureTransport)
+  // When set, the service appends every secret the call named or touched, allowed or denied, for
+  // the audit record. Owned by the caller (the api pipeline).
+  std::vector<AuditResource>* resources = nullptr;
 };
+
 
 struct Tag {
   std::string key;
