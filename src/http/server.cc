@@ -191,6 +191,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
           std::string remote)
       : server_(server), id_(id), stream_(MakeStream(std::move(socket), ctx)) {
     request_.remote_address = std::move(remote);
+    request_.tls = kTls;
   }
 
   ~Session() override { server_->Unregister(id_); }

@@ -22,6 +22,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // names as received, in order
   std::string body;
   std::string remote_address;  // peer IP, no port
+  bool tls = false;            // arrived over HTTPS
 
   // First header with this name, compared case-insensitively; nullptr when absent.
   const std::string* FindHeader(std::string_view name) const;
