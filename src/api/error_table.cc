@@ -66,6 +66,15 @@ AwsError AwsErrorFor(StatusCode code, bool* found) {
     case StatusCode::kPayloadTooLarge:
       return {"RequestEntityTooLargeException", 413,
               "The request body is larger than the server accepts."};
+    case StatusCode::kInvalidLookupAttributes:
+      return {"InvalidLookupAttributesException", 400,
+              "A lookup attribute is specified that is not valid."};
+    case StatusCode::kInvalidTimeRange:
+      return {"InvalidTimeRangeException", 400,
+              "The start time occurs after the end time, or the time range is outside the range "
+              "of possible values."};
+    case StatusCode::kInvalidMaxResults:
+      return {"InvalidMaxResultsException", 400, "The limit specified is not valid."};
     case StatusCode::kAborted:
     case StatusCode::kUnavailable:
     case StatusCode::kDataLoss:

@@ -26,6 +26,9 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kSerialization: return "Serialization";
     case StatusCode::kThrottled: return "Throttled";
     case StatusCode::kPayloadTooLarge: return "PayloadTooLarge";
+    case StatusCode::kInvalidLookupAttributes: return "InvalidLookupAttributes";
+    case StatusCode::kInvalidTimeRange: return "InvalidTimeRange";
+    case StatusCode::kInvalidMaxResults: return "InvalidMaxResults";
     case StatusCode::kAborted: return "Aborted";
     case StatusCode::kUnavailable: return "Unavailable";
     case StatusCode::kDataLoss: return "DataLoss";

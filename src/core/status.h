@@ -40,6 +40,9 @@ enum class StatusCode : std::uint8_t {
   kSerialization,       // the request body is not the JSON the operation expects
   kThrottled,
   kPayloadTooLarge,     // HTTP-level: body over the limit
+  kInvalidLookupAttributes,  // CloudTrail LookupEvents: bad or more than one lookup attribute
+  kInvalidTimeRange,         // CloudTrail LookupEvents: StartTime after EndTime
+  kInvalidMaxResults,        // CloudTrail LookupEvents: MaxResults outside 1..50
   kAborted,             // optimistic-concurrency conflict; callers retry
   kUnavailable,
   kDataLoss,
