@@ -111,6 +111,27 @@ const std::vector<OptionDef>& Defs() {
       Def("keyring_reload_seconds", "--keyring-reload-seconds", "COFFER_KEYRING_RELOAD_SECONDS",
           &ServerConfig::keyring_reload_seconds, "2",
           "how often the master key file is re-read (to pick up `coffer keys rotate`)"),
+      Def("audit", "--audit", "COFFER_AUDIT", &ServerConfig::audit, "true",
+          "audit every API request (fail-closed); turn off only for benchmarks"),
+      Def("audit_dir", "--audit-dir", "COFFER_AUDIT_DIR", &ServerConfig::audit_dir,
+          "<data_dir>/audit", "directory of the hash-chained audit segments and signed digests"),
+      Def("audit_segment_max_bytes", "--audit-segment-max-bytes",
+          "COFFER_AUDIT_SEGMENT_MAX_BYTES", &ServerConfig::audit_segment_max_bytes, "67108864",
+          "size at which an audit segment is closed and a new one begun"),
+      Def("audit_digest_interval_seconds", "--audit-digest-interval-seconds",
+          "COFFER_AUDIT_DIGEST_INTERVAL_SECONDS", &ServerConfig::audit_digest_interval_seconds,
+          "60", "seconds between signed digests sealing the newest audit records"),
+      Def("audit_retention_days", "--audit-retention-days", "COFFER_AUDIT_RETENTION_DAYS",
+          &ServerConfig::audit_retention_days, "0 (keep forever)",
+          "audit segments older than this are removed (exported first)"),
+      Def("audit_export_dir", "--audit-export-dir", "COFFER_AUDIT_EXPORT_DIR",
+          &ServerConfig::audit_export_dir, "none",
+          "closed audit segments and digests are copied here before removal"),
+      Def("audit_jsonl_sink", "--audit-jsonl-sink", "COFFER_AUDIT_JSONL_SINK",
+          &ServerConfig::audit_jsonl_sink, "none",
+          "file that also gets each audit record as a CloudTrail event JSON line"),
+      Def("metrics", "--metrics", "COFFER_METRICS", &ServerConfig::metrics, "true",
+          "serve Prometheus metrics at GET /metrics"),
   };
   return defs;
 }
@@ -304,6 +325,12 @@ std::string ServerConfig::MasterKeyFile() const {
   return data_dir + "/master.key";
 }
 
+std::string ServerConfig::AuditDir() const {
+  if (!audit_dir.empty()) return audit_dir;
+  if (data_dir.empty()) return "";
+  return data_dir + "/audit";
+}
+
 http::ServerOptions ServerConfig::ToHttpOptions() const {
   http::ServerOptions o;
   o.listen = listen;
@@ -424,6 +451,11 @@ Status Validate(const ServerConfig& c, bool require_data_dir) {
   COFFER_RETURN_IF_ERROR(at_least("max_connections", c.max_connections, 1, 1000000));
   COFFER_RETURN_IF_ERROR(at_least("purge_interval_seconds", c.purge_interval_seconds, 1, kDay));
   COFFER_RETURN_IF_ERROR(at_least("keyring_reload_seconds", c.keyring_reload_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("audit_segment_max_bytes", c.audit_segment_max_bytes, 4096,
+                                  1ull << 40));
+  COFFER_RETURN_IF_ERROR(at_least("audit_digest_interval_seconds",
+                                  c.audit_digest_interval_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(at_least("audit_retention_days", c.audit_retention_days, 0, 36500));
   return Status::Ok();
 }
 

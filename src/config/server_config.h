@@ -72,11 +72,31 @@ struct ServerConfig {
   int purge_interval_seconds = 60;
   // Default: 2. Seconds between re-reads of the master key file (to pick up a rotation).
   int keyring_reload_seconds = 2;
+  // Default: true. Append one hash-chained record per API request to the audit trail, and fail a
+  // request whose record cannot be written. Off only for benchmarks and throwaway servers.
+  bool audit = true;
+  // Default: <data_dir>/audit (see AuditDir()). Directory of the audit segments and digests.
+  std::string audit_dir;
+  // Default: 67108864 (64 MiB). An audit segment file is closed and a new one begun past this.
+  std::uint64_t audit_segment_max_bytes = 64ull * 1024 * 1024;
+  // Default: 60. Seconds between signed digests that seal the records written since the last.
+  int audit_digest_interval_seconds = 60;
+  // Default: 0 (keep forever). Segments whose newest record is older are removed (after export).
+  int audit_retention_days = 0;
+  // Default: none. Closed segments (and digests) are copied here before retention removes them.
+  std::string audit_export_dir;
+  // Default: none. A file each record is also appended to as one CloudTrail event JSON line, for a
+  // log shipper to tail.
+  std::string audit_jsonl_sink;
+  // Default: true. Serve Prometheus metrics at GET /metrics on the listen address.
+  bool metrics = true;
   // Default: none. The YAML file the other values were read from (--config / COFFER_CONFIG).
   std::string config_file;
 
   // master_key_file, or <data_dir>/master.key when unset.
   std::string MasterKeyFile() const;
+  // audit_dir, or <data_dir>/audit when unset.
+  std::string AuditDir() const;
   // The HTTP server's options from the listen address, TLS files and limits.
   http::ServerOptions ToHttpOptions() const;
   // One "key = value" line per option, in table order; secrets print as "***".
