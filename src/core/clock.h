@@ -29,6 +29,18 @@ class SystemClock final : public Clock {
   }
 };
 
+// Another clock shifted by a fixed offset. coffer server uses it only when the test-only variable
+// COFFER_TESTING_CLOCK_OFFSET_SECONDS is set, so that tests can create "old" secrets.
+class OffsetClock final : public Clock {
+ public:
+  OffsetClock(const Clock* base, std::int64_t offset_ms) : base_(base), offset_ms_(offset_ms) {}
+  std::int64_t NowMillis() const override { return base_->NowMillis() + offset_ms_; }
+
+ private:
+  const Clock* base_;
+  std::int64_t offset_ms_;
+};
+
 // A clock that only moves when told to. Thread-safe.
 class FakeClock final : public Clock {
  public:
