@@ -63,7 +63,8 @@ class CofferServer:
 
     def __init__(self, data_dir=None, dev=True, region=None, account_id=None,
                  allowed_regions=None, extra_args=(), root_key=(ROOT_ACCESS_KEY_ID,
-                                                                  ROOT_SECRET_ACCESS_KEY)):
+                                                                  ROOT_SECRET_ACCESS_KEY),
+                 extra_env=None, preexec_fn=None):
         self.work = tempfile.mkdtemp(prefix="coffer-itest-")
         self.data_dir = data_dir or os.path.join(self.work, "data")
         if data_dir is None:
@@ -83,6 +84,11 @@ class CofferServer:
         if allowed_regions:
             self.args += ["--allowed-regions", ",".join(allowed_regions)]
         self.args += list(extra_args)
+        # Extra COFFER_* variables (e.g. the test-only COFFER_TESTING_CLOCK_OFFSET_SECONDS) and a
+        # function run in the child before exec (e.g. to set resource limits). Both may be
+        # changed between stop() and start().
+        self.extra_env = dict(extra_env or {})
+        self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
         self.starts = 0
@@ -98,10 +104,12 @@ class CofferServer:
                       if f.startswith("server-") and f.endswith(".log"))
 
     def env(self):
-        return clean_env({
+        env = clean_env({
             "COFFER_ROOT_ACCESS_KEY_ID": self.access_key_id,
             "COFFER_ROOT_SECRET_ACCESS_KEY": self.secret_access_key,
         })
+        env.update(self.extra_env)
+        return env
 
     def start(self, timeout=30):
         assert self.proc is None, "server already running"
@@ -110,7 +118,7 @@ class CofferServer:
         log = open(os.path.join(self.work, f"server-{self.starts}.log"), "wb")
         self.proc = subprocess.Popen([coffer_bin()] + self.args + ["--port-file", port_file],
                                      stdout=log, stderr=subprocess.STDOUT, env=self.env(),
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=self.preexec_fn)
         log.close()
         deadline = time.time() + timeout
         self.port = None
@@ -142,6 +150,22 @@ class CofferServer:
             return status
         except OSError:
             return None
+
+    def get(self, path):
+        """GET path on the server; returns (status, headers dict, body bytes)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    def metrics(self):
+        """The /metrics text."""
+        status, _, body = self.get("/metrics")
+        assert status == 200, f"/metrics answered {status}"
+        return body.decode("utf-8")
 
     def stop(self, timeout=30):
         """SIGTERM; returns the exit code."""
