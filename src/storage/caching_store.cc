@@ -291,6 +291,28 @@ Result<std::optional<VersionRecord>> CachingStore::GetVersion(const std::string&
   return backend_->GetVersion(arn, version_id);
 }
 
+Result<std::vector<SecretRecord>> CachingStore::ListAllSecrets() {
+  return backend_->ListAllSecrets();
+}
+
+Result<std::optional<IamEntityRecord>> CachingStore::GetIamEntity(const std::string& kind,
+                                                                  const std::string& key) {
+  return backend_->GetIamEntity(kind, key);
+}
+
+Result<std::vector<IamEntityRecord>> CachingStore::ListIamEntities(const std::string& kind) {
+  return backend_->ListIamEntities(kind);
+}
+
+Status CachingStore::PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) {
+  return backend_->PutIamEntity(record, expected_revision);
+}
+
+Status CachingStore::DeleteIamEntity(const std::string& kind, const std::string& key,
+                                     std::int64_t expected_revision) {
+  return backend_->DeleteIamEntity(kind, key, expected_revision);
+}
+
 Status CachingStore::PutAccessKey(const AccessKeyRecord& key) {
   return backend_->PutAccessKey(key);
 }

@@ -80,6 +80,7 @@ class CachingStore final : public SecretStore {
   Result<std::vector<SecretRecord>> ListSecrets(const std::string& region) override;
   Result<std::vector<SecretRecord>> ListDueForPurge(std::int64_t now_ms) override;
   Result<std::int64_t> CountSecrets() override;
+  Result<std::vector<SecretRecord>> ListAllSecrets() override;
   Result<std::vector<VersionRecord>> ListVersions(const std::string& arn) override;
   Result<std::optional<VersionRecord>> GetVersion(const std::string& arn,
                                                   const std::string& version_id) override;
@@ -87,6 +88,12 @@ class CachingStore final : public SecretStore {
   Result<std::optional<AccessKeyRecord>> GetAccessKey(const std::string& access_key_id) override;
   Result<std::vector<AccessKeyRecord>> ListAccessKeys() override;
   Status DeleteAccessKey(const std::string& access_key_id) override;
+  Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& kind,
+                                                      const std::string& key) override;
+  Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& kind) override;
+  Status PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) override;
+  Status DeleteIamEntity(const std::string& kind, const std::string& key,
+                         std::int64_t expected_revision) override;
   Result<std::vector<WrappedRef>> ListStaleWrapped(std::uint32_t current_key_version,
                                                    std::size_t limit) override;
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;

@@ -88,6 +88,21 @@ class SpyStore final : public SecretStore {
     return inner_.ListDueForPurge(now_ms);
   }
   Result<std::int64_t> CountSecrets() override { return inner_.CountSecrets(); }
+  Result<std::vector<SecretRecord>> ListAllSecrets() override { return inner_.ListAllSecrets(); }
+  Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& k,
+                                                      const std::string& key) override {
+    return inner_.GetIamEntity(k, key);
+  }
+  Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& k) override {
+    return inner_.ListIamEntities(k);
+  }
+  Status PutIamEntity(const IamEntityRecord& r, std::int64_t rev) override {
+    return inner_.PutIamEntity(r, rev);
+  }
+  Status DeleteIamEntity(const std::string& k, const std::string& key,
+                         std::int64_t rev) override {
+    return inner_.DeleteIamEntity(k, key, rev);
+  }
   Result<std::vector<VersionRecord>> ListVersions(const std::string& a) override {
     return inner_.ListVersions(a);
   }

@@ -27,6 +27,14 @@
 //    order; ListDueForPurge by (deletion_date_ms, arn); ListAccessKeys by (created_ms,
 //    access_key_id); ListStaleWrapped: versions first, then access keys.
 //  - DeleteAccessKey of an unknown id returns kNotFound.
+//  - ListAllSecrets spans every region, ordered by (created_ms, arn).
+//  - IAM entities (users, managed policies, later roles) are opaque JSON rows keyed by
+//    (kind, key), with the same compare-and-swap as Commit: PutIamEntity / DeleteIamEntity take
+//    the revision the caller read (0: "must not exist yet", so a Put with 0 on an existing row is
+//    kAborted) and return kAborted on a mismatch, changing nothing. A Put stores revision
+//    expected_revision + 1 and is durable when it returns OK. A Delete of an absent row is
+//    kNotFound. Both reject an empty kind or key with kInvalidArgument. ListIamEntities(kind) is
+//    ordered by key (byte-wise).
 
 #include <cstdint>
 #include <memory>
@@ -88,6 +96,15 @@ struct AccessKeyRecord {
   std::uint32_t key_version = 0;
 };
 
+// One IAM entity: the IAM service owns the JSON; the store keeps it opaque.
+struct IamEntityRecord {
+  std::string kind;  // "user" | "policy" (later "role"); part of the primary key
+  std::string key;   // user name, policy ARN, ...; part of the primary key
+  std::string json;
+  // Set by the store: 1 on first put, +1 on each later put of this (kind, key).
+  std::int64_t revision = 0;
+};
+
 // A row whose data key must be rewrapped under a newer master key.
 struct WrappedRef {
   enum class Kind { kSecretVersion, kAccessKey };
@@ -112,6 +129,9 @@ class SecretStore {
   // Secrets of any region whose deletion_date_ms <= now_ms.
   virtual Result<std::vector<SecretRecord>> ListDueForPurge(std::int64_t now_ms) = 0;
   virtual Result<std::int64_t> CountSecrets() = 0;
+  // Every stored secret of every region (including those scheduled for deletion), ordered by
+  // (created_ms, arn).
+  virtual Result<std::vector<SecretRecord>> ListAllSecrets() = 0;
 
   // --- versions ---
   // All versions of a secret without ciphertext, oldest first.
@@ -130,6 +150,15 @@ class SecretStore {
   virtual Result<std::optional<AccessKeyRecord>> GetAccessKey(const std::string& access_key_id) = 0;
   virtual Result<std::vector<AccessKeyRecord>> ListAccessKeys() = 0;
   virtual Status DeleteAccessKey(const std::string& access_key_id) = 0;
+
+  // --- IAM entities (see the contract above) ---
+  virtual Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& kind,
+                                                              const std::string& key) = 0;
+  virtual Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& kind) = 0;
+  // Inserts (expected_revision == 0) or replaces the row; record.revision is ignored.
+  virtual Status PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) = 0;
+  virtual Status DeleteIamEntity(const std::string& kind, const std::string& key,
+                                 std::int64_t expected_revision) = 0;
 
   // --- master-key rotation ---
   // Up to `limit` wrapped rows whose key_version != `current_key_version`.

@@ -72,6 +72,17 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {2, "IAM entities", R"sql(
+CREATE TABLE iam_entities (
+  kind     TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  json     TEXT NOT NULL,
+  revision INTEGER NOT NULL CHECK (revision > 0),
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+
+CREATE INDEX secrets_by_created ON secrets (created_ms, arn);
+)sql"},
 };
 
 constexpr int kLatest = sizeof(kMigrations) / sizeof(kMigrations[0]);

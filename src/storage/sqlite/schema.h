@@ -14,7 +14,7 @@
 namespace coffer::storage::sqlite {
 
 // The schema version this binary writes (PRAGMA user_version after Migrate).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings the database up to kSchemaVersion. A database newer than this binary fails with
 // kFailedPrecondition. `now_ms` is recorded in schema_migrations.

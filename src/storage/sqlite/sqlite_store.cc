@@ -410,6 +410,56 @@ Status SqliteStore::DeleteAccessKey(const std::string& access_key_id) {
   });
 }
 
+Status SqliteStore::PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) {
+  if (record.kind.empty() || record.key.empty()) {
+    return Status::InvalidArgument("IAM entity kind and key must not be empty");
+  }
+  if (expected_revision < 0) return Status::InvalidArgument("negative expected revision");
+  return SubmitWrite([&record, expected_revision](Connection& c) -> Status {
+    if (expected_revision == 0) {
+      // ON CONFLICT DO NOTHING: an existing row is a revision mismatch, not a constraint error.
+      COFFER_ASSIGN_OR_RETURN(
+          Statement s, c.Prepare("INSERT INTO iam_entities (kind, key, json, revision) "
+                                 "VALUES (?1, ?2, ?3, 1) ON CONFLICT (kind, key) DO NOTHING"));
+      s.BindText(1, record.kind).BindText(2, record.key).BindText(3, record.json);
+      COFFER_RETURN_IF_ERROR(s.Run("storing an IAM entity"));
+    } else {
+      COFFER_ASSIGN_OR_RETURN(
+          Statement s, c.Prepare("UPDATE iam_entities SET json = ?3, revision = ?4 + 1 "
+                                 "WHERE kind = ?1 AND key = ?2 AND revision = ?4"));
+      s.BindText(1, record.kind)
+          .BindText(2, record.key)
+          .BindText(3, record.json)
+          .BindInt64(4, expected_revision);
+      COFFER_RETURN_IF_ERROR(s.Run("updating an IAM entity"));
+    }
+    if (c.Changes() == 0) return Status::Aborted("IAM entity revision mismatch");
+    return Status::Ok();
+  });
+}
+
+Status SqliteStore::DeleteIamEntity(const std::string& kind, const std::string& key,
+                                    std::int64_t expected_revision) {
+  if (kind.empty() || key.empty()) {
+    return Status::InvalidArgument("IAM entity kind and key must not be empty");
+  }
+  return SubmitWrite([&kind, &key, expected_revision](Connection& c) -> Status {
+    COFFER_ASSIGN_OR_RETURN(
+        Statement s,
+        c.Prepare("DELETE FROM iam_entities WHERE kind = ?1 AND key = ?2 AND revision = ?3"));
+    s.BindText(1, kind).BindText(2, key).BindInt64(3, expected_revision);
+    COFFER_RETURN_IF_ERROR(s.Run("deleting an IAM entity"));
+    if (c.Changes() == 1) return Status::Ok();
+    // Nothing deleted: tell an absent row from a stale revision.
+    COFFER_ASSIGN_OR_RETURN(
+        Statement probe, c.Prepare("SELECT revision FROM iam_entities WHERE kind = ?1 AND key = ?2"));
+    probe.BindText(1, kind).BindText(2, key);
+    COFFER_ASSIGN_OR_RETURN(bool row, probe.Step("reading an IAM entity's revision"));
+    if (!row) return Status::NotFound("IAM entity not found");
+    return Status::Aborted("IAM entity revision mismatch");
+  });
+}
+
 Status SqliteStore::PutSetting(const std::string& key, const std::string& value) {
   return SubmitWrite([&key, &value](Connection& c) -> Status {
     COFFER_ASSIGN_OR_RETURN(Statement s,
@@ -489,6 +539,14 @@ Result<std::int64_t> SqliteStore::CountSecrets() {
   COFFER_ASSIGN_OR_RETURN(Statement s, r.conn().Prepare("SELECT count(*) FROM secrets"));
   COFFER_ASSIGN_OR_RETURN(bool row, s.Step("counting secrets"));
   return row ? s.ColumnInt64(0) : 0;
+}
+
+Result<std::vector<SecretRecord>> SqliteStore::ListAllSecrets() {
+  ReaderLease r = AcquireReader();
+  COFFER_ASSIGN_OR_RETURN(Statement s,
+                          r.conn().Prepare("SELECT " COFFER_SQL_SECRET_COLUMNS
+                                           " FROM secrets ORDER BY created_ms, arn"));
+  return CollectSecrets(s, "listing all secrets");
 }
 
 Result<std::vector<VersionRecord>> SqliteStore::ListVersions(const std::string& arn) {
@@ -597,6 +655,33 @@ Result<std::vector<WrappedRef>> SqliteStore::ListStaleWrapped(std::uint32_t curr
     ref.key_version = static_cast<std::uint32_t>(s.ColumnInt64(1));
     ref.ciphertext = s.ColumnBlob(2);
     out.push_back(std::move(ref));
+  }
+}
+
+Result<std::optional<IamEntityRecord>> SqliteStore::GetIamEntity(const std::string& kind,
+                                                                 const std::string& key) {
+  ReaderLease r = AcquireReader();
+  COFFER_ASSIGN_OR_RETURN(
+      Statement s,
+      r.conn().Prepare("SELECT json, revision FROM iam_entities WHERE kind = ?1 AND key = ?2"));
+  s.BindText(1, kind).BindText(2, key);
+  COFFER_ASSIGN_OR_RETURN(bool row, s.Step("reading an IAM entity"));
+  if (!row) return std::optional<IamEntityRecord>();
+  return std::optional<IamEntityRecord>(
+      IamEntityRecord{kind, key, s.ColumnText(0), s.ColumnInt64(1)});
+}
+
+Result<std::vector<IamEntityRecord>> SqliteStore::ListIamEntities(const std::string& kind) {
+  ReaderLease r = AcquireReader();
+  COFFER_ASSIGN_OR_RETURN(
+      Statement s, r.conn().Prepare("SELECT key, json, revision FROM iam_entities "
+                                    "WHERE kind = ?1 ORDER BY key"));
+  s.BindText(1, kind);
+  std::vector<IamEntityRecord> out;
+  while (true) {
+    COFFER_ASSIGN_OR_RETURN(bool row, s.Step("listing IAM entities"));
+    if (!row) return out;
+    out.push_back(IamEntityRecord{kind, s.ColumnText(0), s.ColumnText(1), s.ColumnInt64(2)});
   }
 }
 

@@ -10,7 +10,7 @@
 // acknowledged before it started.
 //
 // Writes use group commit. One writer thread owns the only read-write connection. Commit(),
-// PutAccessKey() and the other writes enqueue an operation and block until it is done. The writer
+// PutAccessKey(), PutIamEntity() and the other writes enqueue an operation and block until it is done. The writer
 // takes everything queued (up to max_batch), runs BEGIN IMMEDIATE, applies each operation inside
 // its own SAVEPOINT (a revision conflict or a constraint error rolls back only that operation),
 // then one COMMIT, that is one WAL fsync for the whole batch, and only then completes the
@@ -89,6 +89,7 @@ class SqliteStore final : public SecretStore {
   Result<std::vector<SecretRecord>> ListSecrets(const std::string& region) override;
   Result<std::vector<SecretRecord>> ListDueForPurge(std::int64_t now_ms) override;
   Result<std::int64_t> CountSecrets() override;
+  Result<std::vector<SecretRecord>> ListAllSecrets() override;
 
   Result<std::vector<VersionRecord>> ListVersions(const std::string& arn) override;
   Result<std::optional<VersionRecord>> GetVersion(const std::string& arn,
@@ -102,6 +103,13 @@ class SqliteStore final : public SecretStore {
   Result<std::optional<AccessKeyRecord>> GetAccessKey(const std::string& access_key_id) override;
   Result<std::vector<AccessKeyRecord>> ListAccessKeys() override;
   Status DeleteAccessKey(const std::string& access_key_id) override;
+
+  Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& kind,
+                                                      const std::string& key) override;
+  Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& kind) override;
+  Status PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) override;
+  Status DeleteIamEntity(const std::string& kind, const std::string& key,
+                         std::int64_t expected_revision) override;
 
   Result<std::vector<WrappedRef>> ListStaleWrapped(std::uint32_t current_key_version,
                                                    std::size_t limit) override;

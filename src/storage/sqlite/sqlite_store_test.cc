@@ -84,6 +84,21 @@ class TempFileStore final : public SecretStore {
     return store_->ListDueForPurge(now_ms);
   }
   Result<std::int64_t> CountSecrets() override { return store_->CountSecrets(); }
+  Result<std::vector<SecretRecord>> ListAllSecrets() override { return store_->ListAllSecrets(); }
+  Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& k,
+                                                      const std::string& key) override {
+    return store_->GetIamEntity(k, key);
+  }
+  Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& k) override {
+    return store_->ListIamEntities(k);
+  }
+  Status PutIamEntity(const IamEntityRecord& r, std::int64_t rev) override {
+    return store_->PutIamEntity(r, rev);
+  }
+  Status DeleteIamEntity(const std::string& k, const std::string& key,
+                         std::int64_t rev) override {
+    return store_->DeleteIamEntity(k, key, rev);
+  }
   Result<std::vector<VersionRecord>> ListVersions(const std::string& a) override {
     return store_->ListVersions(a);
   }
@@ -256,6 +271,52 @@ TEST(SqliteStoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(**setting, "i-1");
   // The schema was not re-applied.
   EXPECT_TRUE(store->CheckIntegrity(/*full=*/true).ok());
+}
+
+// A version-1 database (written before the IAM table existed) is migrated on open, keeping its
+// rows; the migration is recorded.
+TEST(SqliteStoreTest, OpenMigratesAVersionOneDatabase) {
+  TempDir dir;
+  std::string path = dir.File("coffer.db");
+  SecretRecord s = Secret("old");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Commit(Mutation{s, 0, {Version("v1", {"AWSCURRENT"}, "c")}, {}, {}, false})
+                    .ok());
+  }
+  // Turn the file back into what schema version 1 wrote.
+  RawExec(path,
+          "DROP TABLE iam_entities; DROP INDEX secrets_by_created; "
+          "DELETE FROM schema_migrations WHERE version = 2; PRAGMA user_version = 1;");
+
+  auto store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<SecretRecord>> got = store->GetSecretByArn(s.arn);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_TRUE(store->PutIamEntity(IamEntityRecord{"user", "alice", "{}", 0}, 0).ok());
+  Result<std::optional<IamEntityRecord>> user = store->GetIamEntity("user", "alice");
+  ASSERT_TRUE(user.ok() && user->has_value());
+  EXPECT_EQ((*user)->revision, 1);
+  Result<std::vector<SecretRecord>> all = store->ListAllSecrets();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+  EXPECT_TRUE(store->CheckIntegrity(/*full=*/true).ok());
+  store.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT user_version FROM pragma_user_version), "
+                               "(SELECT count(*) FROM schema_migrations)",
+                               -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(stmt, 1), 2);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 // --- damaged files ---

@@ -81,6 +81,16 @@ Result<std::int64_t> MemorySecretStore::CountSecrets() {
   return static_cast<std::int64_t>(entries_.size());
 }
 
+Result<std::vector<SecretRecord>> MemorySecretStore::ListAllSecrets() {
+  std::lock_guard lock(mu_);
+  std::vector<SecretRecord> out;
+  for (const auto& [arn, entry] : entries_) out.push_back(entry.secret);
+  std::sort(out.begin(), out.end(), [](const SecretRecord& a, const SecretRecord& b) {
+    return std::tie(a.created_ms, a.arn) < std::tie(b.created_ms, b.arn);
+  });
+  return out;
+}
+
 Result<std::vector<VersionRecord>> MemorySecretStore::ListVersions(const std::string& arn) {
   std::lock_guard lock(mu_);
   std::vector<VersionRecord> out;
@@ -211,6 +221,55 @@ Status MemorySecretStore::DeleteAccessKey(const std::string& access_key_id) {
   if (access_keys_.erase(access_key_id) == 0) {
     return Status::NotFound("no access key " + access_key_id);
   }
+  return Status::Ok();
+}
+
+Result<std::optional<IamEntityRecord>> MemorySecretStore::GetIamEntity(const std::string& kind,
+                                                                       const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = iam_entities_.find({kind, key});
+  if (it == iam_entities_.end()) return std::optional<IamEntityRecord>();
+  return std::optional<IamEntityRecord>(it->second);
+}
+
+Result<std::vector<IamEntityRecord>> MemorySecretStore::ListIamEntities(const std::string& kind) {
+  std::lock_guard lock(mu_);
+  std::vector<IamEntityRecord> out;
+  // The map is ordered by (kind, key), so one kind's rows are contiguous and sorted by key.
+  for (auto it = iam_entities_.lower_bound({kind, std::string()});
+       it != iam_entities_.end() && it->first.first == kind; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Status MemorySecretStore::PutIamEntity(const IamEntityRecord& record,
+                                       std::int64_t expected_revision) {
+  if (record.kind.empty() || record.key.empty()) {
+    return Status::InvalidArgument("IAM entity kind and key must not be empty");
+  }
+  std::lock_guard lock(mu_);
+  auto it = iam_entities_.find({record.kind, record.key});
+  const std::int64_t stored = it == iam_entities_.end() ? 0 : it->second.revision;
+  if (stored != expected_revision) return Status::Aborted("IAM entity revision mismatch");
+  IamEntityRecord stored_record = record;
+  stored_record.revision = expected_revision + 1;
+  iam_entities_[{record.kind, record.key}] = std::move(stored_record);
+  return Status::Ok();
+}
+
+Status MemorySecretStore::DeleteIamEntity(const std::string& kind, const std::string& key,
+                                          std::int64_t expected_revision) {
+  if (kind.empty() || key.empty()) {
+    return Status::InvalidArgument("IAM entity kind and key must not be empty");
+  }
+  std::lock_guard lock(mu_);
+  auto it = iam_entities_.find({kind, key});
+  if (it == iam_entities_.end()) return Status::NotFound("IAM entity not found");
+  if (it->second.revision != expected_revision) {
+    return Status::Aborted("IAM entity revision mismatch");
+  }
+  iam_entities_.erase(it);
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/store.h"
@@ -26,6 +27,7 @@ class MemorySecretStore final : public SecretStore {
   Result<std::vector<SecretRecord>> ListSecrets(const std::string& region) override;
   Result<std::vector<SecretRecord>> ListDueForPurge(std::int64_t now_ms) override;
   Result<std::int64_t> CountSecrets() override;
+  Result<std::vector<SecretRecord>> ListAllSecrets() override;
 
   Result<std::vector<VersionRecord>> ListVersions(const std::string& arn) override;
   Result<std::optional<VersionRecord>> GetVersion(const std::string& arn,
@@ -39,6 +41,13 @@ class MemorySecretStore final : public SecretStore {
   Result<std::optional<AccessKeyRecord>> GetAccessKey(const std::string& access_key_id) override;
   Result<std::vector<AccessKeyRecord>> ListAccessKeys() override;
   Status DeleteAccessKey(const std::string& access_key_id) override;
+
+  Result<std::optional<IamEntityRecord>> GetIamEntity(const std::string& kind,
+                                                      const std::string& key) override;
+  Result<std::vector<IamEntityRecord>> ListIamEntities(const std::string& kind) override;
+  Status PutIamEntity(const IamEntityRecord& record, std::int64_t expected_revision) override;
+  Status DeleteIamEntity(const std::string& kind, const std::string& key,
+                         std::int64_t expected_revision) override;
 
   Result<std::vector<WrappedRef>> ListStaleWrapped(std::uint32_t current_key_version,
                                                    std::size_t limit) override;
@@ -68,6 +77,7 @@ class MemorySecretStore final : public SecretStore {
   std::map<std::string, Entry> entries_;  // by ARN
   std::map<std::string, AccessKeyRecord> access_keys_;
   std::map<std::string, std::string> settings_;
+  std::map<std::pair<std::string, std::string>, IamEntityRecord> iam_entities_;  // (kind, key)
   std::int64_t commit_count_ = 0;
   std::optional<Status> next_commit_failure_;
 };
