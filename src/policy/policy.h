@@ -33,11 +33,17 @@ enum class DocumentKind { kIdentity, kResource };
 enum class Effect { kAllow, kDeny };
 
 // One Condition entry: operator (with an optional "ForAnyValue:"/"ForAllValues:" set prefix and an
-// "IfExists" suffix), key, and the values to compare with.
+// "IfExists" suffix), key, and the values to compare with. Numbers and booleans in the JSON are
+// kept as their JSON text ("5", "true").
 struct Condition {
   std::string op;        // as written, e.g. "StringLike", "ForAnyValue:StringEquals"
   std::string key;       // as written, e.g. "aws:SourceIp"; compared case-insensitively
   std::vector<std::string> values;
+  // Set by Document::Parse from `op` and `key` so evaluation does no string work on them; a
+  // Condition built by hand (compiled == false) is compiled on each use (see condition.h).
+  bool compiled = false;
+  int op_code = 0;  // internal: see condition.h
+  std::string key_lower;
 };
 
 struct Statement {
@@ -61,8 +67,14 @@ class Document {
 
   const std::vector<Statement>& statements() const { return statements_; }
   DocumentKind kind() const { return kind_; }
-  // Whether some Allow statement grants to "*" (Principal "*" or {"AWS":"*"}) without a
-  // condition that narrows it: what BlockPublicPolicy and the PUBLIC_POLICY_CHECK reject.
+  // Whether some Allow statement grants to "*" (Principal "*", {"AWS":"*"} or any NotPrincipal)
+  // without a condition that narrows it: what BlockPublicPolicy and the PUBLIC_POLICY_CHECK
+  // reject. A condition narrows when it is a positive operator (StringEquals/Like, ArnEquals/Like,
+  // IpAddress, no IfExists, no ForAllValues) on one of aws:PrincipalArn, aws:PrincipalAccount,
+  // aws:PrincipalOrgID, aws:PrincipalOrgPaths, aws:SourceIp, aws:SourceVpc, aws:SourceVpce,
+  // aws:SourceArn, aws:SourceAccount, aws:SourceOwner, aws:SourceOrgID, aws:SourceOrgPaths,
+  // aws:userid or aws:username, and none of its values is all wildcards, an ARN with a wildcard
+  // account, or the whole address space (0.0.0.0/0, ::/0).
   bool AllowsPublicAccess() const;
 
  private:
@@ -96,10 +108,30 @@ struct Evaluation {
 // AWS's same-account logic. `resource_policy` may be null. `is_root` principals are allowed by
 // their identity (no identity policy needed) but still lose to an explicit Deny in the resource
 // policy.
+//
+// A statement matches when its action list matches (NotAction: none of the listed patterns
+// matches), its resource list matches likewise, and every condition holds. In a resource policy
+// the principal must match too:
+//  - "*" (or {"AWS":"*"}) and the caller's exact ARN match, for Allow and Deny alike;
+//  - an account ("123456789012" or "arn:aws:iam::123456789012:root") matches every caller of that
+//    account for Deny, but for Allow it only delegates to the account's own IAM policies, as AWS
+//    does: it grants nothing by itself (it does grant the root user of that account);
+//  - NotPrincipal applies to every caller not listed (listed: exact ARN, or the account when the
+//    caller is that account's root); an Allow with NotPrincipal grants.
+// Denies are looked for in identity policies first, then in the resource policy.
 Evaluation Evaluate(const RequestContext& request, const std::vector<const Document*>& identity,
                     const Document* resource_policy, bool is_root);
+// The same, for policies as an IdentityPolicySource hands them out (no pointer vector to build).
+Evaluation Evaluate(const RequestContext& request,
+                    const std::vector<std::shared_ptr<const Document>>& identity,
+                    const Document* resource_policy, bool is_root);
 
-// AWS's AccessDeniedException message for `request` and `evaluation`, e.g.
+// Whether `statement` (from a document of `kind`) applies to `request`: what Evaluate() uses.
+// For resource statements the principal is read as above, by the statement's Effect.
+bool StatementMatches(const Statement& statement, DocumentKind kind, const RequestContext& request);
+
+// AWS's AccessDeniedException message for `request` and `evaluation` (" on resource: <arn>" is
+// left out when the resource is "*" or empty, as AWS does for account-level actions), e.g.
 // "User: arn:aws:iam::1:user/a is not authorized to perform: secretsmanager:GetSecretValue on
 // resource: arn:... because no identity-based policy allows the secretsmanager:GetSecretValue
 // action".
