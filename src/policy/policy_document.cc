@@ -64,7 +64,14 @@ bool IsValidAction(std::string_view action) {
   return true;
 }
 
-bool IsValidResource(std::string_view resource) { return resource == "*" || IsArn(resource); }
+// "*" or an ARN whose resource field (after the fifth colon) is not empty.
+bool IsValidResource(std::string_view resource) {
+  if (resource == "*") return true;
+  if (!IsArn(resource)) return false;
+  std::size_t colons = 0, i = 0;
+  for (; i < resource.size() && colons < 5; ++i) colons += resource[i] == ':' ? 1 : 0;
+  return i < resource.size();
+}
 
 // A string or a non-empty array of strings, into `out`. `what` names the element in messages.
 Status StringList(const json& value, const std::string& what, std::vector<std::string>& out) {
