@@ -51,7 +51,7 @@ bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_
 bool ArnMatch(std::string_view pattern, std::string_view text) {
   std::array<std::string_view, 6> want, have;
   if (!SplitArn(text, have)) return false;
-  if (!SplitArn(pattern, want)) return WildcardMatch(pattern, text, false);
+  if (!SplitArn(pattern, want)) return pattern == "*";
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (!WildcardMatch(want[i], have[i], false)) return false;
   }

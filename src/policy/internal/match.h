@@ -14,8 +14,8 @@ bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_
 // ArnLike/ArnEquals: both sides split into their six colon-separated fields
 // (arn:partition:service:region:account:resource; the resource keeps any further colons) and
 // matched field by field with wildcards, so a '*' in the region cannot swallow the account. A
-// pattern with fewer than six fields is matched against the whole text. A text that is not an ARN
-// never matches.
+// pattern with fewer than six fields matches nothing, except "*" which matches every ARN. A text
+// that is not an ARN never matches.
 bool ArnMatch(std::string_view pattern, std::string_view text);
 
 // The account field of an ARN ("arn:aws:iam::123456789012:user/a" -> "123456789012"), or "" when
