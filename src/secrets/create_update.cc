@@ -1,5 +1,6 @@
 // CreateSecret, PutSecretValue and UpdateSecret: the operations that write secret values.
 
+#include "secrets/authorize.h"
 #include "secrets/labels.h"
 #include "secrets/messages.h"
 #include "secrets/meta.h"
@@ -14,7 +15,6 @@ namespace {
 
 using internal::CheckNotDeleted;
 using internal::Loaded;
-using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 
@@ -96,13 +96,30 @@ Result<CreateSecretResponse> Service::CreateSecret(const CallContext& ctx,
                                                    const CreateSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateCreate(r, options_));
   const bool has_value = HasValue(r.value);
+  // Authorized against the new secret's ARN, suffix included, before anything about an existing
+  // secret of that name is revealed. A redrawn suffix (the ARN was taken) is authorized again.
   std::string arn;
   std::optional<SealedValue> sealed;
+  internal::AuthExtras extras;
+  if (r.tags) extras.request_tags = &*r.tags;
+  auto draw_arn = [&]() -> Status {
+    arn = NewArn(ctx, r.name);
+    internal::AuthTarget target;
+    target.resource_arn = arn;
+    target.name = r.name;
+    target.extras = &extras;
+    return Authorize(ctx, "CreateSecret", target);
+  };
+  COFFER_RETURN_IF_ERROR(draw_arn());
   auto lock = locks_.Lock(ctx.region, r.name);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<CreateSecretResponse> {
     COFFER_ASSIGN_OR_RETURN(auto existing, store_->GetSecretByName(ctx.region, r.name));
-    if (existing) return AnswerExistingName(*store_, *envelope_, *existing, r);
-    if (arn.empty()) arn = NewArn(ctx, r.name);
+    if (existing) {
+      // The call is about the secret that exists, not the ARN drawn for a new one.
+      internal::ReplaceRecordedArn(ctx, arn, existing->arn);
+      return AnswerExistingName(*store_, *envelope_, *existing, r);
+    }
+    if (arn.empty()) COFFER_RETURN_IF_ERROR(draw_arn());
     const std::int64_t now = clock_->NowMillis();
     storage::Mutation m;
     m.secret.arn = arn;
@@ -133,14 +150,15 @@ Result<CreateSecretResponse> Service::CreateSecret(const CallContext& ctx,
 }
 
 Result<PutSecretValueResponse> Service::WriteVersion(
-    const CallContext& ctx, const std::string& secret_id, const std::string& token,
+    const CallContext& ctx, std::string_view action, const std::string& secret_id,
+    const std::string& token,
     const SecretValue& value, const std::optional<std::vector<std::string>>& stages,
     const std::function<void(SecretMeta&)>& edit_meta) {
   std::optional<SealedValue> sealed;
   std::string sealed_for_arn;
   auto lock = LockSecret(ctx, secret_id);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<PutSecretValueResponse> {
-    COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadSecret(*store_, ctx, secret_id));
+    COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadAuthorized(ctx, secret_id, action));
     COFFER_RETURN_IF_ERROR(CheckNotDeleted(secret.record));
     const std::string& arn = secret.record.arn;
     COFFER_ASSIGN_OR_RETURN(auto existing, store_->GetVersion(arn, token));
@@ -188,8 +206,8 @@ Result<PutSecretValueResponse> Service::PutSecretValue(const CallContext& ctx,
     return Status::FailedPrecondition("You must provide either SecretString or SecretBinary.");
   }
   COFFER_RETURN_IF_ERROR(RequireTokenWithValue(r.value, r.client_request_token));
-  return WriteVersion(ctx, r.secret_id, *r.client_request_token, r.value, r.version_stages,
-                      nullptr);
+  return WriteVersion(ctx, "PutSecretValue", r.secret_id, *r.client_request_token, r.value,
+                      r.version_stages, nullptr);
 }
 
 Result<UpdateSecretResponse> Service::UpdateSecret(const CallContext& ctx,
@@ -205,11 +223,13 @@ Result<UpdateSecretResponse> Service::UpdateSecret(const CallContext& ctx,
     if (r.type) meta.type = r.type;
   };
   if (HasValue(r.value)) {
-    COFFER_ASSIGN_OR_RETURN(auto put, WriteVersion(ctx, r.secret_id, *r.client_request_token,
-                                                   r.value, std::nullopt, edit));
+    COFFER_ASSIGN_OR_RETURN(auto put, WriteVersion(ctx, "UpdateSecret", r.secret_id,
+                                                   *r.client_request_token, r.value, std::nullopt,
+                                                   edit));
     return UpdateSecretResponse{put.arn, put.name, put.version_id};
   }
-  COFFER_ASSIGN_OR_RETURN(auto record, EditMeta(ctx, r.secret_id, [&](SecretMeta& meta) {
+  COFFER_ASSIGN_OR_RETURN(auto record,
+                          EditMeta(ctx, "UpdateSecret", r.secret_id, nullptr, [&](SecretMeta& meta) {
                             edit(meta);
                             return Status::Ok();
                           }));

@@ -1,6 +1,7 @@
 // DeleteSecret, RestoreSecret and the purge of secrets whose recovery window has passed
 // (reference §1.7).
 
+#include "secrets/authorize.h"
 #include "secrets/messages.h"
 #include "secrets/op_util.h"
 #include "secrets/secret_id.h"
@@ -48,20 +49,34 @@ Result<DeleteSecretResponse> Service::DeleteSecret(const CallContext& ctx,
   COFFER_RETURN_IF_ERROR(ValidateDelete(r));
   const bool force = r.force_delete_without_recovery.value_or(false);
   const std::int64_t window_days = r.recovery_window_in_days.value_or(kDefaultRecoveryWindowDays);
+  internal::AuthExtras extras;
+  if (r.force_delete_without_recovery) {
+    extras.keys.emplace_back("secretsmanager:forcedeletewithoutrecovery",
+                             *r.force_delete_without_recovery ? "true" : "false");
+  }
+  if (r.recovery_window_in_days) {
+    extras.keys.emplace_back("secretsmanager:recoverywindowindays",
+                             std::to_string(*r.recovery_window_in_days));
+  }
   auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<DeleteSecretResponse> {
     const std::int64_t now = clock_->NowMillis();
     COFFER_ASSIGN_OR_RETURN(auto found, FindSecret(*store_, ctx, r.secret_id));
-    if (force) {
-      if (!found) return AnswerForAbsent(ctx, r.secret_id, now);
-      COFFER_RETURN_IF_ERROR(store_->Commit(PurgeOf(*found)));
-      return DeleteSecretResponse{found->arn, found->name, now};
-    }
-    if (!found) return Status::NotFound(std::string(msg::kSecretNotFound));
-    if (found->deletion_date_ms) {
-      return Status::FailedPrecondition(std::string(msg::kAlreadyMarkedDeleted));
+    if (!found) {
+      COFFER_RETURN_IF_ERROR(AuthorizeAbsent(ctx, "DeleteSecret", r.secret_id, &extras));
+      if (force) return AnswerForAbsent(ctx, r.secret_id, now);
+      return Status::NotFound(std::string(msg::kSecretNotFound));
     }
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret, internal::LoadRecord(std::move(*found)));
+    COFFER_RETURN_IF_ERROR(
+        AuthorizeSecret(ctx, "DeleteSecret", r.secret_id, secret.record, &secret.meta, &extras));
+    if (force) {
+      COFFER_RETURN_IF_ERROR(store_->Commit(PurgeOf(secret.record)));
+      return DeleteSecretResponse{secret.record.arn, secret.record.name, now};
+    }
+    if (secret.record.deletion_date_ms) {
+      return Status::FailedPrecondition(std::string(msg::kAlreadyMarkedDeleted));
+    }
     secret.record.deletion_date_ms = now + window_days * internal::kDayMs;
     secret.meta.last_changed_ms = now;
     COFFER_RETURN_IF_ERROR(store_->Commit(internal::UpdateOf(secret)));
@@ -75,7 +90,7 @@ Result<ArnNameResponse> Service::RestoreSecret(const CallContext& ctx, const Sec
   auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<ArnNameResponse> {
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
-                            internal::LoadSecret(*store_, ctx, r.secret_id));
+                            LoadAuthorized(ctx, r.secret_id, "RestoreSecret"));
     if (secret.deleted()) {
       secret.record.deletion_date_ms.reset();
       secret.meta.last_changed_ms = clock_->NowMillis();

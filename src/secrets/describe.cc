@@ -45,7 +45,8 @@ SecretDescription BuildDescription(const storage::SecretRecord& record, const Se
 Result<SecretDescription> Service::DescribeSecret(const CallContext& ctx,
                                                   const DescribeSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
-  COFFER_ASSIGN_OR_RETURN(internal::Loaded secret, internal::LoadSecret(*store_, ctx, r.secret_id));
+  COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
+                          LoadAuthorized(ctx, r.secret_id, "DescribeSecret"));
   COFFER_ASSIGN_OR_RETURN(auto versions, ListVersionsSeen(secret.record.arn));
   return BuildDescription(secret.record, secret.meta, versions);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/encoding.h"
+#include "secrets/authorize.h"
 #include "secrets/labels.h"
 #include "secrets/listing.h"
 #include "secrets/messages.h"
@@ -87,14 +88,30 @@ Result<GetSecretValueResponse> Service::GetSecretValue(const CallContext& ctx,
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
   COFFER_RETURN_IF_ERROR(ValidateVersionId("versionId", r.version_id));
   COFFER_RETURN_IF_ERROR(CheckLength("versionStage", r.version_stage, 1, 256));
-  COFFER_ASSIGN_OR_RETURN(storage::SecretRecord secret, ResolveSecret(*store_, ctx, r.secret_id));
-  COFFER_RETURN_IF_ERROR(internal::CheckNotDeleted(secret));
-  return ReadValue(secret, r.version_id, r.version_stage);
+  internal::AuthExtras extras;
+  extras.version_id = &r.version_id;
+  extras.version_stage = &r.version_stage;
+  COFFER_ASSIGN_OR_RETURN(auto found, FindSecret(*store_, ctx, r.secret_id));
+  if (!found) {
+    COFFER_RETURN_IF_ERROR(AuthorizeAbsent(ctx, "GetSecretValue", r.secret_id, &extras));
+    return Status::NotFound(std::string(msg::kSecretNotFound));
+  }
+  // The metadata (tags, resource policy) is parsed only when an authorizer is set.
+  COFFER_RETURN_IF_ERROR(
+      AuthorizeSecret(ctx, "GetSecretValue", r.secret_id, *found, nullptr, &extras));
+  COFFER_RETURN_IF_ERROR(internal::CheckNotDeleted(*found));
+  return ReadValue(*found, r.version_id, r.version_stage);
 }
 
 Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
     const CallContext& ctx, const BatchGetSecretValueRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateBatch(r));
+  // As on AWS: BatchGetSecretValue on "*", ListSecrets for Filters, and GetSecretValue on each
+  // secret, a denied one becoming an entry of Errors rather than failing the call.
+  internal::AuthTarget account;
+  account.resource_arn = "*";
+  account.record = false;
+  COFFER_RETURN_IF_ERROR(Authorize(ctx, "BatchGetSecretValue", account));
   BatchGetSecretValueResponse out;
   auto add = [&out](const std::string& id, Result<GetSecretValueResponse> value) {
     if (value.ok()) {
@@ -114,6 +131,7 @@ Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
 
   COFFER_ASSIGN_OR_RETURN(auto matching,
                           internal::MatchingSecrets(*store_, ctx.region, false, *r.filters));
+  COFFER_RETURN_IF_ERROR(KeepListable(ctx, matching));
   const std::string fingerprint = QueryFingerprint("BatchGetSecretValue\n" + ctx.region + "\n" +
                                                    internal::DescribeFilters(*r.filters));
   std::size_t offset = 0;
@@ -123,8 +141,12 @@ Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
   const auto page = static_cast<std::size_t>(r.max_results.value_or(kBatchDefaultMaxResults));
   const std::size_t end = std::min(matching.size(), offset + page);
   for (std::size_t i = offset; i < end; ++i) {
-    const auto& record = matching[i].record;
-    add(record.name, ReadValue(record, std::nullopt, std::nullopt));
+    const auto& secret = matching[i];
+    Status allowed = AuthorizeSecret(ctx, "GetSecretValue", /*secret_id=*/"", secret.record,
+                                     &secret.meta, nullptr);
+    add(secret.record.name, allowed.ok()
+                                ? ReadValue(secret.record, std::nullopt, std::nullopt)
+                                : Result<GetSecretValueResponse>(std::move(allowed)));
   }
   if (end < matching.size()) out.next_token = EncodePageToken(end, fingerprint);
   return out;

@@ -101,6 +101,7 @@ Result<ListSecretsResponse> Service::ListSecrets(const CallContext& ctx,
   const std::string sort_order = r.sort_order.value_or("asc");
   COFFER_ASSIGN_OR_RETURN(auto matching,
                           internal::MatchingSecrets(*store_, ctx.region, include_deleted, filters));
+  COFFER_RETURN_IF_ERROR(KeepListable(ctx, matching));
 
   std::vector<ListRow> rows;
   rows.reserve(matching.size());
@@ -143,7 +144,8 @@ Result<ListSecretVersionIdsResponse> Service::ListSecretVersionIds(
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
   COFFER_RETURN_IF_ERROR(CheckRange("maxResults", r.max_results, 1, 100));
   COFFER_RETURN_IF_ERROR(CheckLength("nextToken", r.next_token, 1, 4096));
-  COFFER_ASSIGN_OR_RETURN(internal::Loaded secret, internal::LoadSecret(*store_, ctx, r.secret_id));
+  COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
+                          LoadAuthorized(ctx, r.secret_id, "ListSecretVersionIds"));
   COFFER_ASSIGN_OR_RETURN(auto versions, ListVersionsSeen(secret.record.arn));
   const bool include_deprecated = r.include_deprecated.value_or(false);
   if (!include_deprecated) {

@@ -1,7 +1,7 @@
 // Resource policies (reference §1.11) and the stored rotation configuration (§1.10).
 
+#include "policy/policy.h"
 #include "secrets/messages.h"
-#include "secrets/policy_check.h"
 #include "secrets/service_test_fixture.h"
 
 namespace coffer::secrets::testing {
@@ -68,12 +68,50 @@ TEST_F(ServiceTest, ValidateResourcePolicy) {
               StatusIs(StatusCode::kNotFound));
 }
 
-TEST(PolicyCheckTest, AwsWildcardInList) {
-  EXPECT_EQ(CheckPolicy(R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":["x","*"]}}]})")
-                .at(0)
-                .check_name,
-            kPublicPolicyCheck);
-  EXPECT_TRUE(CheckPolicy(R"({"Statement":[{"Effect":"Deny","Principal":"*"}]})").empty());
+TEST_F(ServiceTest, PublicPolicyChecksUseTheParser) {
+  ASSERT_TRUE(CreateEmpty("p").ok());
+  // "*" inside an AWS principal list is public; a Deny to everyone is not; a condition that
+  // narrows a public grant makes it non-public.
+  const char* listed = R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::000000000000:root","*"]},
+      "Action":"secretsmanager:GetSecretValue","Resource":"*"}]})";
+  const char* deny_all = R"({"Statement":[{"Effect":"Deny","Principal":"*",
+      "Action":"secretsmanager:*","Resource":"*"}]})";
+  const char* narrowed = R"({"Statement":[{"Effect":"Allow","Principal":"*",
+      "Action":"secretsmanager:GetSecretValue","Resource":"*",
+      "Condition":{"StringEquals":{"aws:PrincipalAccount":"000000000000"}}}]})";
+  EXPECT_THAT(service_->PutResourcePolicy(ctx_, {"p", listed, true}).status(),
+              StatusIs(StatusCode::kPublicPolicy, std::string(msg::kPublicPolicy)));
+  auto v = service_->ValidateResourcePolicy(ctx_, {std::nullopt, listed});
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->validation_errors.size(), 1u);
+  EXPECT_EQ(v->validation_errors[0].check_name, "PUBLIC_POLICY_CHECK");
+  for (const char* fine : {deny_all, narrowed}) {
+    SCOPED_TRACE(fine);
+    EXPECT_TRUE(service_->PutResourcePolicy(ctx_, {"p", fine, true}).ok());
+    auto ok = service_->ValidateResourcePolicy(ctx_, {"p", fine});
+    ASSERT_TRUE(ok.ok());
+    EXPECT_TRUE(ok->policy_validation_passed);
+  }
+}
+
+TEST_F(ServiceTest, MalformedPolicyCarriesTheParsersMessage) {
+  ASSERT_TRUE(CreateEmpty("p").ok());
+  // An identity-style statement (no Principal) is malformed as a resource policy.
+  const char* no_principal = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":"secretsmanager:GetSecretValue","Resource":"*"}]})";
+  auto expected = policy::Document::Parse(no_principal, policy::DocumentKind::kResource).status();
+  ASSERT_EQ(expected.code(), StatusCode::kMalformedPolicy);
+  EXPECT_THAT(service_->PutResourcePolicy(ctx_, {"p", no_principal, std::nullopt}).status(),
+              StatusIs(StatusCode::kMalformedPolicy,
+                       std::string(msg::kPolicySyntax) + " " + expected.message()));
+  auto v = service_->ValidateResourcePolicy(ctx_, {"p", no_principal});
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->policy_validation_passed);
+  ASSERT_EQ(v->validation_errors.size(), 1u);
+  EXPECT_EQ(v->validation_errors[0].check_name, "SYNTAX_CHECK");
+  EXPECT_EQ(v->validation_errors[0].error_message, expected.message());
+  // Nothing was stored.
+  EXPECT_FALSE(service_->GetResourcePolicy(ctx_, {"p"})->resource_policy.has_value());
 }
 
 class RotationTest : public ServiceTest {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "crypto/random.h"
+#include "secrets/authorize.h"
 #include "secrets/messages.h"
 #include "secrets/service.h"
 #include "secrets/validate.h"
@@ -51,10 +52,14 @@ void Shuffle(std::string& s) {
 
 }  // namespace
 
-Result<GetRandomPasswordResponse> Service::GetRandomPassword(const CallContext&,
+Result<GetRandomPasswordResponse> Service::GetRandomPassword(const CallContext& ctx,
                                                              const GetRandomPasswordRequest& r) {
   COFFER_RETURN_IF_ERROR(CheckRange("passwordLength", r.password_length, 1, 4096));
   COFFER_RETURN_IF_ERROR(CheckLength("excludeCharacters", r.exclude_characters, 0, 4096));
+  internal::AuthTarget account;
+  account.resource_arn = "*";
+  account.record = false;
+  COFFER_RETURN_IF_ERROR(Authorize(ctx, "GetRandomPassword", account));
   const auto length = static_cast<std::size_t>(r.password_length.value_or(kDefaultLength));
   const std::vector<std::string> classes = IncludedClasses(r);
   std::string alphabet;

@@ -2,6 +2,7 @@
 // rotation engine (invoking a hook through the four steps) is a later issue, so RotateSecret
 // creates no version here.
 
+#include "secrets/authorize.h"
 #include "secrets/labels.h"
 #include "secrets/messages.h"
 #include "secrets/op_util.h"
@@ -58,10 +59,14 @@ void ApplyRotationConfig(const RotateSecretRequest& r, std::int64_t now_ms, Secr
 Result<RotateSecretResponse> Service::RotateSecret(const CallContext& ctx,
                                                    const RotateSecretRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateRotate(r));
+  internal::AuthExtras extras;
+  if (r.rotation_lambda_arn && !r.rotation_lambda_arn->empty()) {
+    extras.keys.emplace_back("secretsmanager:rotationlambdaarn", *r.rotation_lambda_arn);
+  }
   auto lock = LockSecret(ctx, r.secret_id);
   return internal::RetryOnConflict(options_.commit_retries, [&]() -> Result<RotateSecretResponse> {
     COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
-                            internal::LoadSecret(*store_, ctx, r.secret_id));
+                            LoadAuthorized(ctx, r.secret_id, "RotateSecret", &extras));
     COFFER_RETURN_IF_ERROR(internal::CheckNotDeleted(secret.record));
     const bool has_lambda = (r.rotation_lambda_arn && !r.rotation_lambda_arn->empty()) ||
                             secret.meta.rotation_lambda_arn.has_value();
@@ -85,7 +90,7 @@ Result<CancelRotateSecretResponse> Service::CancelRotateSecret(const CallContext
   return internal::RetryOnConflict(
       options_.commit_retries, [&]() -> Result<CancelRotateSecretResponse> {
         COFFER_ASSIGN_OR_RETURN(internal::Loaded secret,
-                                internal::LoadSecret(*store_, ctx, r.secret_id));
+                                LoadAuthorized(ctx, r.secret_id, "CancelRotateSecret"));
         COFFER_RETURN_IF_ERROR(internal::CheckNotDeleted(secret.record));
         COFFER_ASSIGN_OR_RETURN(auto versions, store_->ListVersions(secret.record.arn));
         secret.meta.rotation_enabled = false;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "secrets/authorize.h"
 #include "secrets/messages.h"
 #include "secrets/meta.h"
 #include "secrets/op_util.h"
@@ -12,7 +13,6 @@ namespace coffer::secrets {
 
 using internal::CheckNotDeleted;
 using internal::Loaded;
-using internal::LoadSecret;
 using internal::RetryOnConflict;
 using internal::UpdateOf;
 
@@ -51,18 +51,31 @@ std::unique_lock<std::mutex> Service::LockSecret(const CallContext& ctx,
   return locks_.Lock((*found)->region, (*found)->name);
 }
 
+Result<std::vector<SecretGaugeRow>> Service::SecretGauges() {
+  COFFER_ASSIGN_OR_RETURN(auto records, store_->ListAllSecrets());
+  std::vector<SecretGaugeRow> rows;
+  rows.reserve(records.size());
+  for (const auto& record : records) {
+    COFFER_ASSIGN_OR_RETURN(SecretMeta meta, ParseMeta(record.meta_json));
+    rows.push_back({record.name, record.region, record.created_ms, meta.last_rotated_ms,
+                    record.deletion_date_ms.has_value()});
+  }
+  return rows;
+}
+
 Result<std::vector<storage::VersionRecord>> Service::ListVersionsSeen(const std::string& arn) {
   COFFER_ASSIGN_OR_RETURN(auto versions, store_->ListVersions(arn));
   access_.Overlay(arn, versions);
   return versions;
 }
 
-Result<storage::SecretRecord> Service::EditMeta(const CallContext& ctx,
+Result<storage::SecretRecord> Service::EditMeta(const CallContext& ctx, std::string_view action,
                                                 const std::string& secret_id,
+                                                const internal::AuthExtras* extras,
                                                 const std::function<Status(SecretMeta&)>& edit) {
   auto lock = LockSecret(ctx, secret_id);
   return RetryOnConflict(options_.commit_retries, [&]() -> Result<storage::SecretRecord> {
-    COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadSecret(*store_, ctx, secret_id));
+    COFFER_ASSIGN_OR_RETURN(Loaded secret, LoadAuthorized(ctx, secret_id, action, extras));
     COFFER_RETURN_IF_ERROR(CheckNotDeleted(secret.record));
     COFFER_RETURN_IF_ERROR(edit(secret.meta));
     secret.meta.last_changed_ms = clock_->NowMillis();

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "crypto/envelope.h"
+#include "policy/policy.h"
 #include "secrets/access_recorder.h"
 #include "secrets/types.h"
 #include "secrets/write_locks.h"
@@ -31,6 +32,21 @@
 namespace coffer::secrets {
 
 struct SecretMeta;  // secrets/meta.h
+namespace internal {
+struct AuthExtras;    // secrets/authorize.h
+struct AuthTarget;    // secrets/authorize.h
+struct Loaded;        // secrets/op_util.h
+struct ListedSecret;  // secrets/listing.h
+}  // namespace internal
+
+// One secret as the rotation metrics see it (Service::SecretGauges).
+struct SecretGaugeRow {
+  std::string name;
+  std::string region;
+  std::int64_t created_ms = 0;
+  std::optional<std::int64_t> last_rotated_ms;  // the LastRotatedDate the metadata records
+  bool scheduled_for_deletion = false;
+};
 
 struct ServiceOptions {
   std::int64_t max_value_bytes = 65536;  // Default: 65,536, as AWS.
@@ -43,6 +59,11 @@ struct ServiceOptions {
   // versions are pending (default: 1,024).
   int access_flush_interval_ms = 1000;
   std::size_t access_flush_threshold = 1024;
+  // Decides every action before it runs (IAM identity policies combined with the secret's
+  // resource policy; see secrets/authorize.h for what it is told). nullptr allows everything, for
+  // unit tests and offline tools that act with full rights; a server always sets one. Must
+  // outlive the Service.
+  const policy::Authorizer* authorizer = nullptr;
 };
 
 class Service {
@@ -87,6 +108,15 @@ class Service {
   Result<RotateSecretResponse> RotateSecret(const CallContext& ctx, const RotateSecretRequest& r);
   Result<CancelRotateSecretResponse> CancelRotateSecret(const CallContext& ctx,
                                                         const SecretIdRequest& r);
+  // The replication actions: coffer keeps each secret in one region, so after validation,
+  // resolution and authorization (like any action) they answer InvalidRequestException.
+  Status ReplicateSecretToRegions(const CallContext& ctx, const SecretIdRequest& r);
+  Status RemoveRegionsFromReplication(const CallContext& ctx, const SecretIdRequest& r);
+  Status StopReplicationToReplica(const CallContext& ctx, const SecretIdRequest& r);
+
+  // Every stored secret of every region (including those scheduled for deletion), for the
+  // rotation gauges of /metrics. Not an AWS action: it is not authorized.
+  Result<std::vector<SecretGaugeRow>> SecretGauges();
 
   // Permanently deletes secrets whose recovery window has passed. Called periodically by the
   // server; returns how many were purged.
@@ -101,11 +131,35 @@ class Service {
   void Shutdown();
 
  private:
-  // Adds version `token` holding `value` to an existing secret (PutSecretValue, UpdateSecret with
-  // a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
+  // Authorizes `action` ("GetSecretValue") on `target` with options_.authorizer, and records the
+  // secret in ctx.resources (secrets/authorize.h). OK when there is no authorizer.
+  Status Authorize(const CallContext& ctx, std::string_view action,
+                   const internal::AuthTarget& target) const;
+  // Authorizes `action` on the stored secret `record`, named `secret_id` by the request. `meta`
+  // may be null: it is then parsed from the record, and only when an authorizer needs it.
+  Status AuthorizeSecret(const CallContext& ctx, std::string_view action,
+                         std::string_view secret_id, const storage::SecretRecord& record,
+                         const SecretMeta* meta, const internal::AuthExtras* extras) const;
+  // For a `secret_id` that names no secret: OK when `action` on the ARN AWS would give it is
+  // allowed (the caller then answers ResourceNotFoundException), else the denial.
+  Status AuthorizeAbsent(const CallContext& ctx, std::string_view action,
+                         std::string_view secret_id, const internal::AuthExtras* extras) const;
+  // Resolves `secret_id`, authorizes `action` on it, and parses its metadata: kNotFound only
+  // for a caller allowed to learn it, kPermissionDenied otherwise.
+  Result<internal::Loaded> LoadAuthorized(const CallContext& ctx, std::string_view secret_id,
+                                          std::string_view action,
+                                          const internal::AuthExtras* extras = nullptr);
+  // ListSecrets' rule (also BatchGetSecretValue with Filters): if ListSecrets on "*" is allowed,
+  // keeps `secrets`; if not, keeps those the caller may ListSecrets on one by one, and when that
+  // leaves none, answers the denial of "*".
+  Status KeepListable(const CallContext& ctx, std::vector<internal::ListedSecret>& secrets) const;
+
+  // Authorizes `action` (PutSecretValue or UpdateSecret) on the secret, then adds version `token`
+  // holding `value` to it (PutSecretValue, UpdateSecret with a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
   // idempotent retry (same token, same value) writes nothing new and answers the existing
   // version.
-  Result<PutSecretValueResponse> WriteVersion(const CallContext& ctx, const std::string& secret_id,
+  Result<PutSecretValueResponse> WriteVersion(const CallContext& ctx, std::string_view action,
+                                              const std::string& secret_id,
                                               const std::string& token, const SecretValue& value,
                                               const std::optional<std::vector<std::string>>& stages,
                                               const std::function<void(SecretMeta&)>& edit_meta);
@@ -117,9 +171,11 @@ class Service {
   // background flush, best effort. Never waits for the store.
   void TouchLastAccessed(const storage::SecretRecord& secret,
                          const storage::VersionRecord& version);
-  // Applies `edit` to the metadata of a secret not scheduled for deletion and commits it,
-  // bumping LastChangedDate. Returns the secret as written.
-  Result<storage::SecretRecord> EditMeta(const CallContext& ctx, const std::string& secret_id,
+  // Authorizes `action` on the secret, applies `edit` to the metadata of a secret not scheduled
+  // for deletion and commits it, bumping LastChangedDate. Returns the secret as written.
+  Result<storage::SecretRecord> EditMeta(const CallContext& ctx, std::string_view action,
+                                         const std::string& secret_id,
+                                         const internal::AuthExtras* extras,
                                          const std::function<Status(SecretMeta&)>& edit);
   // Holds the WriteLocks stripe of the secret `secret_id` names, for a write to it. A name needs
   // no store read; an ARN is resolved first (it may be a full or a partial ARN), and the caller
