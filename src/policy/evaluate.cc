@@ -101,12 +101,12 @@ Evaluation Evaluate(const RequestContext& request, const std::vector<const Docum
       request, identity, [](const Document* d) { return d; }, resource_policy, is_root);
 }
 
-Evaluation Evaluate(const RequestContext& request,
-                    const std::vector<std::shared_ptr<const Document>>& identity,
-                    const Document* resource_policy, bool is_root) {
+Evaluation EvaluatePrincipal(const RequestContext& request, const PrincipalPolicies& principal,
+                             const Document* resource_policy) {
   return EvaluateImpl(
-      request, identity, [](const std::shared_ptr<const Document>& d) { return d.get(); },
-      resource_policy, is_root);
+      request, principal.documents,
+      [](const std::shared_ptr<const Document>& d) { return d.get(); }, resource_policy,
+      principal.is_root);
 }
 
 std::string DenialMessage(const RequestContext& request, const Evaluation& evaluation) {

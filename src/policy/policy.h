@@ -121,10 +121,6 @@ struct Evaluation {
 // Denies are looked for in identity policies first, then in the resource policy.
 Evaluation Evaluate(const RequestContext& request, const std::vector<const Document*>& identity,
                     const Document* resource_policy, bool is_root);
-// The same, for policies as an IdentityPolicySource hands them out (no pointer vector to build).
-Evaluation Evaluate(const RequestContext& request,
-                    const std::vector<std::shared_ptr<const Document>>& identity,
-                    const Document* resource_policy, bool is_root);
 
 // Whether `statement` (from a document of `kind`) applies to `request`: what Evaluate() uses.
 // For resource statements the principal is read as above, by the statement's Effect.
@@ -143,6 +139,12 @@ struct PrincipalPolicies {
   bool exists = true;  // false: the principal is unknown (e.g. a user deleted after signing)
   std::vector<std::shared_ptr<const Document>> documents;
 };
+
+// Evaluate() for policies as an IdentityPolicySource hands them out (no pointer vector to build;
+// null documents are skipped). `principal.exists` is not looked at: callers deny unknown
+// principals before evaluating.
+Evaluation EvaluatePrincipal(const RequestContext& request, const PrincipalPolicies& principal,
+                             const Document* resource_policy);
 
 // Where identity policies come from (src/iam implements it). Thread-safe.
 class IdentityPolicySource {
