@@ -31,6 +31,7 @@ coffer_install_deps() {
     pkgs+=(
       awscli python3-boto3 python3-botocore python3-pytest python3-cryptography
       openssh-client openssl curl procps clang libclang-rt-14-dev
+      prometheus python3-yaml
     )
   fi
   coffer_install_packages "${pkgs[@]}"
