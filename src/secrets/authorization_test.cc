@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "policy/authorizer.h"
 #include "policy/policy.h"
 #include "secrets/messages.h"
 #include "secrets/meta.h"
@@ -64,32 +65,6 @@ class TestPolicySource : public policy::IdentityPolicySource {
  private:
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const policy::PrincipalPolicies>> by_principal_;
-};
-
-// Evaluates with policy::Evaluate: identity policies from a TestPolicySource, the resource
-// policy as stored.
-class EvaluatingAuthorizer : public policy::Authorizer {
- public:
-  explicit EvaluatingAuthorizer(policy::IdentityPolicySource* source) : source_(source) {}
-
-  Status Authorize(const policy::RequestContext& request,
-                   std::string_view resource_policy_json) const override {
-    COFFER_ASSIGN_OR_RETURN(auto principal, source_->PoliciesFor(request.principal_arn));
-    std::vector<const policy::Document*> identity;
-    for (const auto& doc : principal->documents) identity.push_back(doc.get());
-    std::optional<policy::Document> resource;
-    if (!resource_policy_json.empty()) {
-      COFFER_ASSIGN_OR_RETURN(resource, policy::Document::Parse(resource_policy_json,
-                                                                policy::DocumentKind::kResource));
-    }
-    const policy::Evaluation evaluation = policy::Evaluate(
-        request, identity, resource ? &*resource : nullptr, principal->is_root);
-    if (evaluation.decision == policy::Decision::kAllow) return Status::Ok();
-    return Status::PermissionDenied(policy::DenialMessage(request, evaluation));
-  }
-
- private:
-  policy::IdentityPolicySource* source_;
 };
 
 // Records every RequestContext and allows or denies by a rule.
@@ -169,7 +144,7 @@ class AuthzTest : public ServiceTest {
   }
 
   TestPolicySource source_;
-  EvaluatingAuthorizer authorizer_;
+  policy::PolicyAuthorizer authorizer_;
   std::unique_ptr<Service> admin_;
   CallContext admin_ctx_;
   std::vector<AuditResource> resources_;
