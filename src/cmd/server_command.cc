@@ -1,5 +1,6 @@
 // `coffer server`: wires config -> keyring -> store -> envelope -> SigV4 verifier -> root key ->
-// secrets service -> AWS pipeline -> HTTP server, then waits for SIGTERM/SIGINT.
+// IAM (policy source, authorizer, Query API) -> secrets service -> audit trail -> metrics ->
+// AWS pipeline -> HTTP server, then waits for SIGTERM/SIGINT.
 
 #include <atomic>
 #include <cerrno>
@@ -26,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.h"
+#include "audit/trail.h"
 #include "api/ops/operations.h"
 #include "api/pipeline.h"
 #include "cmd/commands.h"
@@ -34,10 +36,19 @@
 #include "crypto/envelope.h"
 #include "http/address.h"
 #include "http/server.h"
+#include "iam/iam_service.h"
+#include "iam/policy_source.h"
+#include "iam/query_api.h"
+#include "metrics/server_metrics.h"
+#include "policy/authorizer.h"
 #include "secrets/service.h"
 #include "sigv4/sigv4.h"
 #include "storage/caching_store.h"
 #include "storage/sqlite/sqlite_store.h"
+
+#ifndef COFFER_VERSION
+#define COFFER_VERSION "unknown"
+#endif
 
 namespace coffer::cmd {
 namespace {
@@ -111,10 +122,30 @@ http::Response TextResponse(int status, std::string body) {
   return r;
 }
 
+// The test-only clock offset (COFFER_TESTING_CLOCK_OFFSET_SECONDS, signed seconds), applied to the
+// secrets service's clock only, so that tests can create secrets that look months old. SigV4 and
+// the audit trail keep the real time. 0 when unset or malformed (logged).
+std::int64_t TestingClockOffsetMillis() {
+  const char* text = std::getenv("COFFER_TESTING_CLOCK_OFFSET_SECONDS");
+  if (text == nullptr || *text == '\0') return 0;
+  char* end = nullptr;
+  errno = 0;
+  long long seconds = std::strtoll(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || seconds > 100LL * 365 * 86400 ||
+      seconds < -100LL * 365 * 86400) {
+    spdlog::error("ignoring malformed COFFER_TESTING_CLOCK_OFFSET_SECONDS");
+    return 0;
+  }
+  return seconds * 1000;
+}
+
 // Whether the HTTP server may run `req` on its I/O thread: the health probe, and the read-only
 // Secrets Manager actions (api::ops::IsReadOnlyTarget), which never wait for a durable commit.
 bool RunsInline(const http::Request& req) {
-  if (req.method == "GET" || req.method == "HEAD") return PathOnly(req.target) == "/healthz";
+  if (req.method == "GET" || req.method == "HEAD") {
+    std::string path = PathOnly(req.target);
+    return path == "/healthz" || path == "/metrics";
+  }
   if (req.method != "POST" || PathOnly(req.target) != "/") return false;
   const std::string* target = req.FindHeader("X-Amz-Target");
   return target != nullptr && api::ops::IsReadOnlyTarget(*target);
@@ -210,20 +241,95 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
     return 1;
   }
 
+  // IAM: identity policies from the store, the authorizer every API asks, and the Query API.
+  iam::StorePolicySource policy_source(store.get(), cfg.account_id);
+  policy::PolicyAuthorizer authorizer(&policy_source);
+  iam::IamServiceOptions iam_options;
+  iam_options.account_id = cfg.account_id;
+  iam_options.policy_source = &policy_source;
+  iam_options.on_access_key_changed = [&credentials](const std::string& id) {
+    credentials.Invalidate(id);
+  };
+  iam::IamService iam_service(store.get(), &envelope, clock, iam_options);
+  iam::QueryApi iam_api(&iam_service, &authorizer);
+
+  // The secrets service reads time through the test-only offset, when one is set.
+  const std::int64_t offset_ms = TestingClockOffsetMillis();
+  OffsetClock service_clock(clock, offset_ms);
+  if (offset_ms != 0) {
+    spdlog::warn("TESTING ONLY: the secrets service clock is offset by {} s", offset_ms / 1000);
+  }
+
   // In an optional so that it is destroyed (its background LastAccessedDate thread stopped)
   // before the store it writes to.
+  secrets::ServiceOptions service_options;
+  service_options.authorizer = &authorizer;
   std::optional<secrets::Service> service_holder;
-  secrets::Service& service = service_holder.emplace(store.get(), &envelope, clock);
+  secrets::Service& service =
+      service_holder.emplace(store.get(), &envelope, &service_clock, service_options);
+
+  // The audit trail (fail-closed; see api/pipeline.h).
+  std::unique_ptr<audit::Trail> trail;
+  if (cfg.audit) {
+    audit::TrailOptions trail_options;
+    trail_options.dir = cfg.AuditDir();
+    trail_options.segment_max_bytes = cfg.audit_segment_max_bytes;
+    trail_options.digest_interval = std::chrono::seconds(cfg.audit_digest_interval_seconds);
+    trail_options.retention_days = cfg.audit_retention_days;
+    trail_options.export_dir = cfg.audit_export_dir;
+    trail_options.jsonl_sink_path = cfg.audit_jsonl_sink;
+    auto opened = audit::Trail::Open(trail_options, keyring->get());
+    if (!opened.ok()) {
+      spdlog::critical("audit trail: {}", opened.status().ToString());
+      return 1;
+    }
+    trail = std::move(opened).value();
+  } else {
+    spdlog::warn("the audit trail is OFF (audit: false): requests are not recorded");
+  }
+
+  // Metrics: request counters from the pipeline, secret gauges from the service at scrape time.
+  metrics::ServerMetricsOptions metrics_options;
+  metrics_options.version = COFFER_VERSION;
+  metrics::ServerMetrics server_metrics(metrics_options);
+  server_metrics.SetSecretsSource(
+      [&service]() -> Result<std::vector<metrics::SecretGaugeInfo>> {
+        COFFER_ASSIGN_OR_RETURN(std::vector<secrets::SecretGaugeRow> rows, service.SecretGauges());
+        std::vector<metrics::SecretGaugeInfo> out;
+        out.reserve(rows.size());
+        for (secrets::SecretGaugeRow& row : rows) {
+          out.push_back(metrics::SecretGaugeInfo{std::move(row.name), std::move(row.region),
+                                                 row.created_ms, row.last_rotated_ms,
+                                                 row.scheduled_for_deletion});
+        }
+        return out;
+      });
+
   api::PipelineOptions pipeline_options;
   pipeline_options.account_id = cfg.account_id;
   pipeline_options.allowed_regions = cfg.allowed_regions;
-  api::Pipeline pipeline(pipeline_options, &service, &verifier, clock);
+  api::PipelineParts parts;
+  parts.authorizer = &authorizer;
+  parts.trail = trail.get();
+  parts.metrics = &server_metrics;
+  parts.iam = &iam_api;
+  api::Pipeline pipeline(pipeline_options, &service, &verifier, clock, parts);
 
   storage::SecretStore* store_ptr = store.get();
-  http::Handler handler = [&pipeline, store_ptr](const http::Request& req) -> http::Response {
+  const bool serve_metrics = cfg.metrics;
+  metrics::ServerMetrics* metrics_ptr = &server_metrics;
+  http::Handler handler = [&pipeline, store_ptr, serve_metrics,
+                           metrics_ptr](const http::Request& req) -> http::Response {
     if (req.method == "GET" || req.method == "HEAD") {
       std::string path = PathOnly(req.target);
       if (path == "/healthz") return TextResponse(200, "ok");
+      if (path == "/metrics" && serve_metrics) {
+        http::Response r;
+        r.status = 200;
+        r.headers.emplace_back("Content-Type", std::string(metrics::kContentType));
+        r.body = metrics_ptr->Render();
+        return r;
+      }
       if (path == "/readyz") {
         auto count = store_ptr->CountSecrets();
         if (count.ok()) return TextResponse(200, "ready");
@@ -311,6 +417,9 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   server->reset();
   // The service's background writes (LastAccessedDate) must land before the store closes.
   service.Shutdown();
+  if (trail) {
+    if (Status s = trail->Close(); !s.ok()) spdlog::error("audit trail: {}", s.ToString());
+  }
   service_holder.reset();
   store.reset();  // finishes queued writes and closes the database
   spdlog::info("coffer server stopped");
@@ -330,6 +439,9 @@ int RunServer(const config::RawValues& flags) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // A file that hits RLIMIT_FSIZE must fail its write (the audit trail then fails closed), not
+  // kill the server.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   auto cfg = config::LoadServerConfig(flags, config::ProcessEnvironment());
   if (!cfg.ok()) {
