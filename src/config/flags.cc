@@ -43,8 +43,13 @@ RawValues ServerFlags::Given() const {
   RawValues out;
   for (const auto& [key, option] : options_) {
     if (option->count() == 0) continue;
-    if (option->get_type_size() == 0) {  // a bare flag such as --dev
-      out[key] = "true";
+    if (option->get_type_size() == 0) {  // a flag: --dev, or --audit=false to turn one off
+      std::string value = "true";
+      if (!option->results().empty()) {
+        const std::string& given = option->results().back();
+        if (given == "false" || given == "0" || given == "off" || given == "no") value = "false";
+      }
+      out[key] = value;
       continue;
     }
     const auto& results = option->results();
