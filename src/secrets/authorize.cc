@@ -146,11 +146,12 @@ Status Service::AuthorizeSecret(const CallContext& ctx, std::string_view action,
   target.name = record.name;
   target.secret_id = secret_id;
   target.extras = extras;
-  // Without an authorizer only the audit list is wanted: no metadata parse on the hot path.
-  std::optional<SecretMeta> parsed;
+  // Without an authorizer only the audit list is wanted: no metadata at all on the hot path.
+  // With one, the metadata text is parsed once and cached while it is unchanged.
+  std::shared_ptr<const SecretMeta> cached;
   if (meta == nullptr && options_.authorizer != nullptr) {
-    COFFER_ASSIGN_OR_RETURN(parsed, ParseMeta(record.meta_json));
-    meta = &*parsed;
+    COFFER_ASSIGN_OR_RETURN(cached, meta_cache_.Get(record));
+    meta = cached.get();
   }
   target.meta = meta;
   return Authorize(ctx, action, target);

@@ -25,6 +25,7 @@
 #include "crypto/envelope.h"
 #include "policy/policy.h"
 #include "secrets/access_recorder.h"
+#include "secrets/meta_cache.h"
 #include "secrets/types.h"
 #include "secrets/write_locks.h"
 #include "storage/store.h"
@@ -136,7 +137,8 @@ class Service {
   Status Authorize(const CallContext& ctx, std::string_view action,
                    const internal::AuthTarget& target) const;
   // Authorizes `action` on the stored secret `record`, named `secret_id` by the request. `meta`
-  // may be null: it is then parsed from the record, and only when an authorizer needs it.
+  // may be null: it is then taken from meta_cache_ (parsed once per metadata text), and only
+  // when an authorizer needs it.
   Status AuthorizeSecret(const CallContext& ctx, std::string_view action,
                          std::string_view secret_id, const storage::SecretRecord& record,
                          const SecretMeta* meta, const internal::AuthExtras* extras) const;
@@ -192,6 +194,7 @@ class Service {
   ServiceOptions options_;
   WriteLocks locks_;
   AccessRecorder access_;  // after locks_: it uses them until it stops
+  internal::MetaCache meta_cache_;  // parsed metadata for GetSecretValue's authorization
 };
 
 }  // namespace coffer::secrets
