@@ -99,6 +99,11 @@ Result<sigv4::Credential> StoreCredentialSource::Lookup(const std::string& acces
   return credential;
 }
 
+void StoreCredentialSource::Invalidate(const std::string& access_key_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.erase(access_key_id);
+}
+
 Result<RootCredentials> EnsureRootCredentials(
     storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
     const std::string& account_id,

@@ -26,6 +26,9 @@ class StoreCredentialSource : public sigv4::CredentialSource {
   StoreCredentialSource(storage::SecretStore* store, const crypto::Envelope* envelope,
                         const Clock* clock);
   Result<sigv4::Credential> Lookup(const std::string& access_key_id) override;
+  // Forgets the cached copy of one key, so that a key IAM deactivated or deleted stops working at
+  // once instead of after the cache's 30 s. Thread-safe.
+  void Invalidate(const std::string& access_key_id);
 
  private:
   storage::SecretStore* store_;

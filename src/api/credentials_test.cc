@@ -66,6 +66,25 @@ TEST_F(CredentialsTest, GeneratesARootKeyOnFirstStart) {
   EXPECT_EQ(credential->principal_arn, kRootArn);
 }
 
+TEST_F(CredentialsTest, InvalidateDropsACachedKeyBeforeItsTtl) {
+  auto root = Ensure();
+  ASSERT_TRUE(root.ok());
+  ASSERT_TRUE(source_.Lookup(root->access_key_id).ok());  // cached now
+  auto record = store_.GetAccessKey(root->access_key_id);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  storage::AccessKeyRecord inactive = **record;
+  inactive.status = "Inactive";
+  ASSERT_TRUE(store_.PutAccessKey(inactive).ok());
+  // Still served from the cache...
+  EXPECT_TRUE(source_.Lookup(root->access_key_id).ok());
+  // ...until invalidated.
+  source_.Invalidate(root->access_key_id);
+  auto after = source_.Lookup(root->access_key_id);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().code(), StatusCode::kUnauthenticated);
+  source_.Invalidate("AKIANEVERSEEN0000000");  // unknown ids are fine
+}
+
 TEST_F(CredentialsTest, KeepsTheRootKeyAcrossRestarts) {
   auto first = Ensure();
   ASSERT_TRUE(first.ok());
