@@ -378,7 +378,8 @@ def test_canary_secret_value_never_in_metrics(new_server):
     assert client.get_secret_value(SecretId=name)["SecretString"] == canary2
     got = server.sm("get-secret-value", "--secret-id", name).ok()
     assert got["SecretString"] == canary2
-    client.batch_get_secret_value(SecretIdList=[name])
+    client.describe_secret(SecretId=name)
+    client.list_secrets()
     # The canary sent where a name belongs: a failed request, and still nothing in /metrics.
     with pytest.raises(ClientError) as e:
         client.get_secret_value(SecretId=canary)
