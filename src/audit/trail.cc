@@ -179,9 +179,6 @@ Status Trail::OpenSegmentLocked(std::uint64_t first_seq) {
 }
 
 Status Trail::RotateLocked() {
-  if (::fdatasync(segment_fd_) != 0) {
-    return Errno("cannot sync audit segment " + segment_name_, errno);
-  }
   const int old_fd = segment_fd_;
   const std::string old_name = segment_name_;
   const std::uint64_t old_size = segment_size_;
@@ -192,13 +189,44 @@ Status Trail::RotateLocked() {
     segment_size_ = old_size;
     return opened;
   }
-  ::close(old_fd);
-  if (!options_.export_dir.empty()) {
+  // Syncing up to 64 MiB would stall every request: the background thread (or the next Seal,
+  // which must not vouch for records that are not durable) does it.
+  {
     std::lock_guard<std::mutex> lock(bg_mu_);
-    export_queue_.push_back(old_name);
-    bg_cv_.notify_one();
+    pending_sync_.push_back({old_fd, old_name});
   }
+  bg_cv_.notify_one();
   return Status::Ok();
+}
+
+Status Trail::SyncClosedSegmentsUnderDigestLock() {
+  std::deque<ClosedSegment> closed;
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    closed.swap(pending_sync_);
+  }
+  Status status;
+  std::vector<std::string> synced;
+  while (!closed.empty()) {
+    ClosedSegment& c = closed.front();
+    if (::fdatasync(c.fd) != 0) {
+      status = Errno("cannot sync audit segment " + c.name, errno);
+      break;
+    }
+    ::close(c.fd);
+    synced.push_back(std::move(c.name));
+    closed.pop_front();
+  }
+  std::lock_guard<std::mutex> lock(bg_mu_);
+  // What could not be synced goes back to the front, to be retried.
+  while (!closed.empty()) {
+    pending_sync_.push_front(std::move(closed.back()));
+    closed.pop_back();
+  }
+  if (!options_.export_dir.empty()) {
+    for (std::string& name : synced) export_queue_.push_back(std::move(name));
+  }
+  return status;
 }
 
 ssize_t Trail::DoWrite(int fd, const void* data, std::size_t size) {
@@ -356,6 +384,7 @@ Status Trail::Seal() {
 }
 
 Status Trail::SealUnderDigestLock() {
+  COFFER_RETURN_IF_ERROR(SyncClosedSegmentsUnderDigestLock());
   std::uint64_t seq;
   std::string hash;
   int fd;
@@ -367,12 +396,14 @@ Status Trail::SealUnderDigestLock() {
     fd = ::dup(segment_fd_);
     if (fd < 0) return Errno("cannot dup the audit segment descriptor", errno);
   }
-  // The sealed records must be durable before a digest vouches for them. (A rotation since the
-  // snapshot synced the segment that holds them; `fd` may then be the newer one: harmless.)
+  // The sealed records must be durable before a digest vouches for them. Segments closed by
+  // rotation were synced above; one closed since the snapshot is still in pending_sync_ and is
+  // synced here too.
   int rc = ::fdatasync(fd);
   int err = errno;
   ::close(fd);
   if (rc != 0) return Errno("cannot sync the audit segment", err);
+  COFFER_RETURN_IF_ERROR(SyncClosedSegmentsUnderDigestLock());
   DigestLine line;
   line.kind = DigestLine::Kind::kDigest;
   line.seq = seq;
@@ -463,13 +494,24 @@ void Trail::BackgroundLoop() {
   auto next_tick = std::chrono::steady_clock::now() + options_.digest_interval;
   std::unique_lock<std::mutex> lock(bg_mu_);
   while (true) {
-    auto ready = [this] { return bg_stop_ || !export_queue_.empty(); };
+    auto ready = [this] {
+      return bg_stop_ || !pending_sync_.empty() || !export_queue_.empty();
+    };
     if (periodic) {
       bg_cv_.wait_until(lock, next_tick, ready);
     } else {
       bg_cv_.wait(lock, ready);
     }
-    while (!export_queue_.empty()) {
+    if (bg_stop_) return;  // Close() finishes what is queued
+    if (!pending_sync_.empty()) {
+      lock.unlock();
+      {
+        std::lock_guard<std::mutex> digest_lock(digest_mu_);
+        report(SyncClosedSegmentsUnderDigestLock(), "sync");
+      }
+      lock.lock();
+    }
+    while (!export_queue_.empty() && !bg_stop_) {
       std::string name = std::move(export_queue_.front());
       export_queue_.pop_front();
       lock.unlock();
@@ -506,9 +548,22 @@ Status Trail::Close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;  // Append fails from here on
   }
-  for (std::string& name : export_queue_) keep_first(ExportSegment(name));
-  export_queue_.clear();
-  keep_first(Seal());
+  keep_first(Seal());  // also syncs the segments closed by rotation
+  {
+    std::lock_guard<std::mutex> digest_lock(digest_mu_);
+    keep_first(SyncClosedSegmentsUnderDigestLock());  // in case Seal stopped early
+  }
+  std::deque<std::string> exports;
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    exports.swap(export_queue_);
+  }
+  for (const std::string& name : exports) keep_first(ExportSegment(name));
+  {
+    std::lock_guard<std::mutex> lock(bg_mu_);
+    for (ClosedSegment& c : pending_sync_) ::close(c.fd);  // only left after a sync error
+    pending_sync_.clear();
+  }
   std::string last_segment;
   {
     std::lock_guard<std::mutex> lock(mu_);

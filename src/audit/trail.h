@@ -8,8 +8,9 @@
 // Durability and fail-closed behaviour:
 //  - Append writes the record's line with one write(2) on an O_APPEND descriptor before it
 //    returns, so an acknowledged record survives kill -9 of the process (it is in the page cache;
-//    a power loss may lose the records since the last fdatasync, which happens on rotation, on
-//    every digest and on Close; fsync_on_append makes every record durable at a large cost).
+//    a power loss may lose the records since the last fdatasync, which happens for a segment
+//    closed by rotation (on the background thread, so no request waits for it), before every
+//    digest and on Close; fsync_on_append makes every record durable at a large cost).
 //  - When the line cannot be written (EIO, ENOSPC, a short write, ...), Append returns
 //    kUnavailable, increments write_failures(), and the record is not counted: its seq is reused
 //    by the next record. A partly written line is cut off again with ftruncate; if even that
@@ -28,12 +29,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "audit/digest.h"
+#include "audit/files.h"  // AuditDir()
 #include "audit/lookup.h"
 #include "audit/record.h"
 #include "core/clock.h"
@@ -117,6 +120,7 @@ class Trail {
   Status Recover();
   Status OpenSegmentLocked(std::uint64_t first_seq);
   Status RotateLocked();
+  Status SyncClosedSegmentsUnderDigestLock();
   Status RepairLocked();
   ssize_t DoWrite(int fd, const void* data, std::size_t size);
   Status WriteLineLocked(const std::string& line);
@@ -155,7 +159,12 @@ class Trail {
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
   bool bg_stop_ = false;
-  std::deque<std::string> export_queue_;  // segment names closed by rotation
+  struct ClosedSegment {
+    int fd;
+    std::string name;
+  };
+  std::deque<ClosedSegment> pending_sync_;  // closed by rotation, not yet fdatasync'ed
+  std::deque<std::string> export_queue_;    // synced, to be copied to export_dir
   std::thread bg_thread_;
 
   std::mutex close_mu_;
