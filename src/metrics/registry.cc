@@ -144,8 +144,8 @@ std::string FormatValue(double value) {
     // As Go's strconv.FormatFloat(v, 'g', -1, 64), which Prometheus' own clients use: the
     // shortest round-trip digits, in fixed notation for decimal exponents -4 to 20.
     const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(value))));
-    const auto format = exponent >= -4 && exponent < 21 ? std::chars_format::fixed
-                                                        : std::chars_format::scientific;
+    const auto format =
+        exponent >= -4 && exponent < 21 ? std::chars_format::fixed : std::chars_format::scientific;
     r = std::to_chars(buf, buf + sizeof buf, value, format);
   }
   assert(r.ec == std::errc());
@@ -368,9 +368,8 @@ Family<T>& Registry::Add(std::string name, std::string help, MetricType type,
           std::find(label_names.begin(), label_names.end(), "le") == label_names.end()) &&
          "\"le\" is reserved in histograms");
   // Family's constructor is private; Registry is its friend.
-  std::unique_ptr<Family<T>> family(
-      new Family<T>(std::move(name), std::move(help), type, std::move(label_names),
-                    std::move(bounds)));
+  std::unique_ptr<Family<T>> family(new Family<T>(std::move(name), std::move(help), type,
+                                                  std::move(label_names), std::move(bounds)));
   Family<T>& ref = *family;
   std::lock_guard lock(mu_);
   for (const auto& f : families_) {

@@ -1,11 +1,11 @@
 #include "metrics/registry.h"
 
-#include <gtest/gtest.h>
-
 #include <limits>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace coffer::metrics {
 namespace {
@@ -48,9 +48,9 @@ TEST(EscapeTest, InvalidUtf8BecomesReplacementCharacter) {
   EXPECT_EQ(EscapeLabelValue("a\xff"
                              "b"),
             "a" + fffd + "b");
-  EXPECT_EQ(EscapeLabelValue("\xc3"), fffd);                       // truncated
-  EXPECT_EQ(EscapeLabelValue("\xc0\xaf"), fffd + fffd);            // overlong
-  EXPECT_EQ(EscapeLabelValue("\xed\xa0\x80"), fffd + fffd + fffd);  // surrogate
+  EXPECT_EQ(EscapeLabelValue("\xc3"), fffd);                                   // truncated
+  EXPECT_EQ(EscapeLabelValue("\xc0\xaf"), fffd + fffd);                        // overlong
+  EXPECT_EQ(EscapeLabelValue("\xed\xa0\x80"), fffd + fffd + fffd);             // surrogate
   EXPECT_EQ(EscapeLabelValue("\xf4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // > U+10FFFF
 }
 
@@ -85,8 +85,8 @@ TEST(RegistryTest, EmptyRegistryRendersNothing) {
 TEST(RegistryTest, CounterAndGaugeGolden) {
   Registry registry;
   Counter& plain = registry.AddCounter("app_events_total", "Events.\nSecond line with \\.");
-  auto& by_action = registry.AddCounterFamily("app_requests_total", "Requests.",
-                                              {"action", "outcome"});
+  auto& by_action =
+      registry.AddCounterFamily("app_requests_total", "Requests.", {"action", "outcome"});
   Gauge& temp = registry.AddGauge("app_temperature", "Temperature.");
   plain.Inc();
   plain.Inc(4);
@@ -127,8 +127,8 @@ TEST(RegistryTest, LabelValuesAreEscaped) {
 TEST(RegistryTest, HistogramGolden) {
   Registry registry;
   // Binary fractions, so that the sum is exact whatever the order of the adds.
-  auto& fam = registry.AddHistogramFamily("app_latency_seconds", "Latency.", {"action"},
-                                          {0.125, 0.5, 1});
+  auto& fam =
+      registry.AddHistogramFamily("app_latency_seconds", "Latency.", {"action"}, {0.125, 0.5, 1});
   Histogram& get = fam.WithLabels("Get");
   get.Observe(0.0625);
   get.Observe(0.125);  // le is inclusive

@@ -103,9 +103,9 @@ ServerMetrics::ServerMetrics(ServerMetricsOptions options)
       audit_failures_(&registry_.AddCounter(
           "coffer_audit_write_failures_total",
           "Audit records that could not be written (each failed its request).")),
-      source_errors_(&registry_.AddCounter(
-          "coffer_metrics_source_errors_total",
-          "Scrapes for which the secret inventory could not be read.")) {
+      source_errors_(
+          &registry_.AddCounter("coffer_metrics_source_errors_total",
+                                "Scrapes for which the secret inventory could not be read.")) {
   for (std::string_view reason : kAuthFailureReasons) auth_failures_.WithLabels(reason);
   registry_
       .AddGaugeFamily("coffer_build_info", "The coffer version serving; always 1.", {"version"})

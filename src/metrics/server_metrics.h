@@ -10,18 +10,17 @@
 //   body = metrics.Render();  content type: metrics::kContentType
 //
 // Series:
-//   coffer_requests_total{service,action,outcome}            outcome: success|client_error|server_error
-//   coffer_request_errors_total{service,action,code}         code: the AWS error code
-//   coffer_request_duration_seconds{service,action}          histogram, DefaultLatencyBuckets()
-//   coffer_authentication_failures_total{reason}             reason: the AWS error type
+//   coffer_requests_total{service,action,outcome}  outcome: success, client_error, server_error
+//   coffer_request_errors_total{service,action,code}  code: the AWS error code
+//   coffer_request_duration_seconds{service,action}  histogram, DefaultLatencyBuckets()
+//   coffer_authentication_failures_total{reason}  reason: the AWS error type
 //   coffer_authorization_denials_total{service,action}
 //   coffer_audit_write_failures_total
-//   coffer_secrets{state="active"|"scheduled_for_deletion"}  from the secrets source
+//   coffer_secrets{state}  state: active or scheduled_for_deletion
 //   aws_secretsmanager_secret_last_rotation_timestamp{secret_name,region}
-//                                                            seconds since the epoch: last rotation,
-//                                                            else creation; not for secrets
-//                                                            scheduled for deletion
-//   coffer_metrics_source_errors_total                       the secrets source failed
+//       seconds since the epoch: the last rotation, else the creation; none for secrets
+//       scheduled for deletion
+//   coffer_metrics_source_errors_total  scrapes for which the secrets source failed
 //   coffer_build_info{version} 1
 //
 // Label values stay bounded whatever the caller passes: an empty or malformed service or action is
@@ -154,7 +153,7 @@ class ServerMetrics {
   mutable std::shared_mutex actions_mu_;
   // key: service + '\0' + action, after bounding
   std::unordered_map<std::string, std::unique_ptr<ActionMetrics>, StringHash, std::equal_to<>>
-      actions_;  // guarded by actions_mu_
+      actions_;                        // guarded by actions_mu_
   ActionMetrics* overflow_ = nullptr;  // ("unknown", "unknown"), guarded by actions_mu_
 
   std::mutex source_mu_;  // held while the source runs: concurrent scrapes share one call

@@ -1,12 +1,12 @@
 #include "metrics/server_metrics.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace coffer::metrics {
 namespace {
@@ -28,8 +28,8 @@ TEST(ServerMetricsTest, BuildInfoAndZeroedAuthFailuresFromTheStart) {
   const std::string text = m.Render();
   EXPECT_THAT(text, HasSubstr("# TYPE coffer_build_info gauge\n"
                               "coffer_build_info{version=\"1.2.3\"} 1\n"));
-  EXPECT_EQ(SampleValue(text,
-                        "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
+  EXPECT_EQ(SampleValue(
+                text, "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
             0);
   EXPECT_EQ(SampleValue(text, "coffer_audit_write_failures_total"), 0);
   // No secrets source yet: no secret gauges at all.
@@ -43,8 +43,8 @@ TEST(ServerMetricsTest, RecordRequest) {
   m.RecordRequest("secretsmanager", "GetSecretValue", Outcome::kSuccess, "ignored", 0.002);
   m.RecordRequest("secretsmanager", "GetSecretValue", Outcome::kClientError,
                   "ResourceNotFoundException", 0.0002);
-  m.RecordRequest("secretsmanager", "CreateSecret", Outcome::kServerError,
-                  "InternalServiceError", 0.5);
+  m.RecordRequest("secretsmanager", "CreateSecret", Outcome::kServerError, "InternalServiceError",
+                  0.5);
   m.RecordRequest("secretsmanager", "CreateSecret", Outcome::kClientError, "", 0.5);
   const std::string t = m.Render();
   const std::string get = "service=\"secretsmanager\",action=\"GetSecretValue\"";
@@ -53,20 +53,18 @@ TEST(ServerMetricsTest, RecordRequest) {
   EXPECT_EQ(SampleValue(t, "coffer_requests_total{" + get + ",outcome=\"client_error\"}"), 1);
   EXPECT_EQ(SampleValue(t, "coffer_requests_total{" + get + ",outcome=\"server_error\"}"), 0);
   EXPECT_EQ(SampleValue(t, "coffer_requests_total{" + create + ",outcome=\"server_error\"}"), 1);
-  EXPECT_EQ(SampleValue(t, "coffer_request_errors_total{" + get +
-                               ",code=\"ResourceNotFoundException\"}"),
-            1);
-  EXPECT_EQ(SampleValue(t, "coffer_request_errors_total{" + create +
-                               ",code=\"InternalServiceError\"}"),
-            1);
+  EXPECT_EQ(
+      SampleValue(t, "coffer_request_errors_total{" + get + ",code=\"ResourceNotFoundException\"}"),
+      1);
+  EXPECT_EQ(
+      SampleValue(t, "coffer_request_errors_total{" + create + ",code=\"InternalServiceError\"}"),
+      1);
   EXPECT_EQ(SampleValue(t, "coffer_request_errors_total{" + create + ",code=\"unknown\"}"), 1);
   EXPECT_THAT(t, Not(HasSubstr("ignored")));
-  EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_bucket{" + get + ",le=\"0.0001\"}"),
-            0);
+  EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_bucket{" + get + ",le=\"0.0001\"}"), 0);
   EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_bucket{" + get + ",le=\"0.00025\"}"),
             1);
-  EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_bucket{" + get + ",le=\"0.0005\"}"),
-            2);
+  EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_bucket{" + get + ",le=\"0.0005\"}"), 2);
   EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_count{" + get + "}"), 3);
   EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_count{" + create + "}"), 2);
 }
@@ -81,8 +79,9 @@ TEST(ServerMetricsTest, ActionHandlesAreCachedAndBounded) {
   EXPECT_EQ(&m.ForAction("", ""), &m.ForAction("weird service", std::string(100, 'A')));
   unknown.Record(Outcome::kClientError, "UnknownOperationException", 0.001);
   const std::string t = m.Render();
-  EXPECT_EQ(SampleValue(t, "coffer_requests_total{service=\"secretsmanager\",action=\"unknown\","
-                           "outcome=\"client_error\"}"),
+  EXPECT_EQ(SampleValue(t,
+                        "coffer_requests_total{service=\"secretsmanager\",action=\"unknown\","
+                        "outcome=\"client_error\"}"),
             1);
   EXPECT_THAT(t, Not(HasSubstr("Bad Action")));
 
@@ -96,8 +95,9 @@ TEST(ServerMetricsTest, ActionHandlesAreCachedAndBounded) {
     ++series;
   }
   EXPECT_LE(series, 3 * (ServerMetrics::kMaxActions + 1));
-  EXPECT_GT(SampleValue(t2, "coffer_requests_total{service=\"unknown\",action=\"unknown\","
-                            "outcome=\"success\"}"),
+  EXPECT_GT(SampleValue(t2,
+                        "coffer_requests_total{service=\"unknown\",action=\"unknown\","
+                        "outcome=\"success\"}"),
             0);
 }
 
@@ -110,11 +110,13 @@ TEST(ServerMetricsTest, ErrorCodesAreBounded) {
   }
   const std::string t = m.Render();
   EXPECT_THAT(t, Not(HasSubstr("quotes")));
-  EXPECT_GE(SampleValue(t, "coffer_request_errors_total{service=\"iam\",action=\"CreateUser\","
-                           "code=\"other\"}"),
+  EXPECT_GE(SampleValue(t,
+                        "coffer_request_errors_total{service=\"iam\",action=\"CreateUser\","
+                        "code=\"other\"}"),
             6);
-  EXPECT_EQ(SampleValue(t, "coffer_request_errors_total{service=\"iam\",action=\"CreateUser\","
-                           "code=\"Code70\"}"),
+  EXPECT_EQ(SampleValue(t,
+                        "coffer_request_errors_total{service=\"iam\",action=\"CreateUser\","
+                        "code=\"Code70\"}"),
             -1);
 }
 
@@ -131,22 +133,24 @@ TEST(ServerMetricsTest, AuthFailuresDenialsAuditFailures) {
   m.CountDenial("iam", "");
   m.CountAuditFailure();
   const std::string t = m.Render();
-  EXPECT_EQ(SampleValue(t, "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
-            2);
-  EXPECT_EQ(SampleValue(t,
-                        "coffer_authentication_failures_total{reason=\"UnrecognizedClientException\"}"),
+  EXPECT_EQ(
+      SampleValue(t, "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
+      2);
+  EXPECT_EQ(SampleValue(
+                t, "coffer_authentication_failures_total{reason=\"UnrecognizedClientException\"}"),
             1);
   EXPECT_EQ(SampleValue(t, "coffer_authentication_failures_total{reason=\"IncompleteSignature\"}"),
             1);
-  EXPECT_EQ(SampleValue(t,
-                        "coffer_authentication_failures_total{reason=\"MissingAuthenticationToken\"}"),
-            1);
+  EXPECT_EQ(
+      SampleValue(t, "coffer_authentication_failures_total{reason=\"MissingAuthenticationToken\"}"),
+      1);
   EXPECT_EQ(SampleValue(t, "coffer_authentication_failures_total{reason=\"other\"}"), 1);
-  EXPECT_EQ(SampleValue(t, "coffer_authorization_denials_total{service=\"secretsmanager\","
-                           "action=\"GetSecretValue\"}"),
+  EXPECT_EQ(SampleValue(t,
+                        "coffer_authorization_denials_total{service=\"secretsmanager\","
+                        "action=\"GetSecretValue\"}"),
             2);
-  EXPECT_EQ(SampleValue(t, "coffer_authorization_denials_total{service=\"iam\",action=\"unknown\"}"),
-            1);
+  EXPECT_EQ(
+      SampleValue(t, "coffer_authorization_denials_total{service=\"iam\",action=\"unknown\"}"), 1);
   EXPECT_EQ(SampleValue(t, "coffer_audit_write_failures_total"), 1);
 
   for (std::size_t i = 0; i < ServerMetrics::kMaxAuthFailureReasons + 5; ++i) {
@@ -154,9 +158,9 @@ TEST(ServerMetricsTest, AuthFailuresDenialsAuditFailures) {
   }
   m.CountAuthFailure("InvalidSignatureException");  // an existing series keeps counting
   const std::string t2 = m.Render();
-  EXPECT_EQ(SampleValue(t2,
-                        "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
-            3);
+  EXPECT_EQ(
+      SampleValue(t2, "coffer_authentication_failures_total{reason=\"InvalidSignatureException\"}"),
+      3);
   EXPECT_EQ(SampleValue(t2, "coffer_authentication_failures_total{reason=\"Reason36\"}"), -1);
   EXPECT_GT(SampleValue(t2, "coffer_authentication_failures_total{reason=\"other\"}"), 1);
 }
@@ -165,11 +169,14 @@ TEST(ServerMetricsTest, SecretGauges) {
   ServerMetrics m;
   m.SetSecretsSource([]() -> Result<std::vector<SecretGaugeInfo>> {
     return std::vector<SecretGaugeInfo>{
-        {.name = "ml-platform/mlflow/database", .region = "us-east-1",
-         .created_ms = 1700000000000},
-        {.name = "rotated", .region = "eu-west-1", .created_ms = 1600000000000,
+        {.name = "ml-platform/mlflow/database", .region = "us-east-1", .created_ms = 1700000000000},
+        {.name = "rotated",
+         .region = "eu-west-1",
+         .created_ms = 1600000000000,
          .last_rotated_ms = 1710000000500},
-        {.name = "doomed", .region = "us-east-1", .created_ms = 1500000000000,
+        {.name = "doomed",
+         .region = "us-east-1",
+         .created_ms = 1500000000000,
          .scheduled_for_deletion = true},
         {.name = "odd\"name\\", .region = "us-east-1", .created_ms = 1000},
     };
@@ -179,8 +186,9 @@ TEST(ServerMetricsTest, SecretGauges) {
                            "coffer_secrets{state=\"active\"} 3\n"
                            "coffer_secrets{state=\"scheduled_for_deletion\"} 1\n"));
   EXPECT_THAT(t, HasSubstr("# TYPE aws_secretsmanager_secret_last_rotation_timestamp gauge\n"));
-  EXPECT_EQ(SampleValue(t, "aws_secretsmanager_secret_last_rotation_timestamp{secret_name=\""
-                           "ml-platform/mlflow/database\",region=\"us-east-1\"}"),
+  EXPECT_EQ(SampleValue(t,
+                        "aws_secretsmanager_secret_last_rotation_timestamp{secret_name=\""
+                        "ml-platform/mlflow/database\",region=\"us-east-1\"}"),
             1700000000);
   EXPECT_THAT(t, HasSubstr("aws_secretsmanager_secret_last_rotation_timestamp{secret_name=\""
                            "rotated\",region=\"eu-west-1\"} 1710000000.5\n"));
@@ -223,9 +231,8 @@ TEST(ServerMetricsTest, SecretsSourceIsCachedForTheTtl) {
   EXPECT_EQ(calls, 3);
 
   // A new source drops the cache.
-  m.SetSecretsSource([]() -> Result<std::vector<SecretGaugeInfo>> {
-    return std::vector<SecretGaugeInfo>{};
-  });
+  m.SetSecretsSource(
+      []() -> Result<std::vector<SecretGaugeInfo>> { return std::vector<SecretGaugeInfo>{}; });
   EXPECT_EQ(SampleValue(m.Render(), "coffer_secrets{state=\"active\"}"), 0);
 }
 
@@ -260,8 +267,9 @@ TEST(ServerMetricsTest, SourceErrorsAreCountedAndOmitTheGauges) {
   clock.AdvanceMillis(5000);
   t = m.Render();
   EXPECT_EQ(SampleValue(t, "coffer_secrets{state=\"active\"}"), 1);
-  EXPECT_EQ(SampleValue(t, "aws_secretsmanager_secret_last_rotation_timestamp{secret_name=\"a\","
-                           "region=\"r\"}"),
+  EXPECT_EQ(SampleValue(t,
+                        "aws_secretsmanager_secret_last_rotation_timestamp{secret_name=\"a\","
+                        "region=\"r\"}"),
             2);
 }
 
@@ -285,12 +293,11 @@ TEST(ServerMetricsTest, ConcurrentRequestsFromFourThreads) {
   double total = 0;
   double errors = 0;
   for (const char* action : actions) {
-    const std::string labels =
-        std::string("service=\"secretsmanager\",action=\"") + action + "\"";
+    const std::string labels = std::string("service=\"secretsmanager\",action=\"") + action + "\"";
     total += SampleValue(t, "coffer_requests_total{" + labels + ",outcome=\"success\"}");
     total += SampleValue(t, "coffer_requests_total{" + labels + ",outcome=\"client_error\"}");
-    errors += SampleValue(t, "coffer_request_errors_total{" + labels +
-                                 ",code=\"ResourceNotFoundException\"}");
+    errors += SampleValue(
+        t, "coffer_request_errors_total{" + labels + ",code=\"ResourceNotFoundException\"}");
     EXPECT_EQ(SampleValue(t, "coffer_request_duration_seconds_count{" + labels + "}"), kIters);
   }
   EXPECT_EQ(total, 4 * kIters);
