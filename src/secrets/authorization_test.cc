@@ -56,7 +56,8 @@ class TestPolicySource : public policy::IdentityPolicySource {
       const std::string& principal_arn) override {
     std::lock_guard lock(mu_);
     auto it = by_principal_.find(principal_arn);
-    if (it != by_principal_.end()) return std::shared_ptr<const policy::PrincipalPolicies>(it->second);
+    if (it != by_principal_.end())
+      return std::shared_ptr<const policy::PrincipalPolicies>(it->second);
     auto unknown = std::make_shared<policy::PrincipalPolicies>();
     unknown->is_root = principal_arn.ends_with(":root");
     return std::shared_ptr<const policy::PrincipalPolicies>(unknown);
@@ -101,8 +102,8 @@ class RecordingAuthorizer : public policy::Authorizer {
 // An identity policy of one Allow statement.
 std::string AllowPolicy(const std::string& action, const std::string& resource,
                         const std::string& condition = "") {
-  std::string statement = R"({"Effect":"Allow","Action":")" + action + R"(","Resource":")" +
-                          resource + "\"";
+  std::string statement =
+      R"({"Effect":"Allow","Action":")" + action + R"(","Resource":")" + resource + "\"";
   if (!condition.empty()) statement += ",\"Condition\":" + condition;
   return R"({"Version":"2012-10-17","Statement":[)" + statement + "}]}";
 }
@@ -209,7 +210,8 @@ std::vector<ActionCase> AllActions() {
        [s](Service& svc, const CallContext& c) {
          return StatusOf(svc.GetSecretValue(c, {s, std::nullopt, std::nullopt}));
        }},
-      {"BatchGetSecretValue", R::kAccount,
+      {"BatchGetSecretValue",
+       R::kAccount,
        [s](Service& svc, const CallContext& c) {
          BatchGetSecretValueRequest r;
          r.secret_id_list = std::vector<std::string>{s};
@@ -239,13 +241,16 @@ std::vector<ActionCase> AllActions() {
        }},
       {"DescribeSecret", R::kSecret,
        [s](Service& svc, const CallContext& c) { return StatusOf(svc.DescribeSecret(c, {s})); }},
-      {"ListSecrets", R::kAccount,
+      {"ListSecrets",
+       R::kAccount,
        [](Service& svc, const CallContext& c) {
          auto out = svc.ListSecrets(c, {});
          if (out.ok() && out->secret_list.size() != 1) return Status::Internal("expected 1");
          return out.status();
        },
-       StatusCode::kOk, {}, /*names_secret=*/false},
+       StatusCode::kOk,
+       {},
+       /*names_secret=*/false},
       {"ListSecretVersionIds", R::kSecret,
        [s](Service& svc, const CallContext& c) {
          ListSecretVersionIdsRequest r;
@@ -268,20 +273,21 @@ std::vector<ActionCase> AllActions() {
          return svc.TagResource(c, {s, {{"team", "ml"}}});
        }},
       {"UntagResource", R::kSecret,
-       [s](Service& svc, const CallContext& c) { return svc.UntagResource(c, {s, {"team"}}); }},
-      {"GetRandomPassword", R::kAccount,
-       [](Service& svc, const CallContext& c) {
-         return StatusOf(svc.GetRandomPassword(c, {}));
-       },
-       StatusCode::kOk, {}, /*names_secret=*/false},
+       [s](Service& svc, const CallContext& c) {
+         return svc.UntagResource(c, {s, {"team"}});
+       }},
+      {"GetRandomPassword",
+       R::kAccount,
+       [](Service& svc, const CallContext& c) { return StatusOf(svc.GetRandomPassword(c, {})); },
+       StatusCode::kOk,
+       {},
+       /*names_secret=*/false},
       {"PutResourcePolicy", R::kSecret,
        [s](Service& svc, const CallContext& c) {
          return StatusOf(svc.PutResourcePolicy(c, {s, kValidResourcePolicy, true}));
        }},
       {"GetResourcePolicy", R::kSecret,
-       [s](Service& svc, const CallContext& c) {
-         return StatusOf(svc.GetResourcePolicy(c, {s}));
-       }},
+       [s](Service& svc, const CallContext& c) { return StatusOf(svc.GetResourcePolicy(c, {s})); }},
       {"DeleteResourcePolicy", R::kSecret,
        [s](Service& svc, const CallContext& c) {
          return StatusOf(svc.DeleteResourcePolicy(c, {s}));
@@ -309,9 +315,7 @@ std::vector<ActionCase> AllActions() {
        [s](Service& svc, const CallContext& c) { return svc.ReplicateSecretToRegions(c, {s}); },
        StatusCode::kFailedPrecondition},
       {"RemoveRegionsFromReplication", R::kSecret,
-       [s](Service& svc, const CallContext& c) {
-         return svc.RemoveRegionsFromReplication(c, {s});
-       },
+       [s](Service& svc, const CallContext& c) { return svc.RemoveRegionsFromReplication(c, {s}); },
        StatusCode::kFailedPrecondition},
       {"StopReplicationToReplica", R::kSecret,
        [s](Service& svc, const CallContext& c) { return svc.StopReplicationToReplica(c, {s}); },
@@ -322,22 +326,28 @@ std::vector<ActionCase> AllActions() {
 
 enum class PolicyKind { kAllow, kExplicitDeny, kNoMatch };
 
-class ActionTableTest
-    : public AuthzTest,
-      public ::testing::WithParamInterface<std::tuple<ActionCase, PolicyKind>> {};
+class ActionTableTest : public AuthzTest,
+                        public ::testing::WithParamInterface<std::tuple<ActionCase, PolicyKind>> {};
 
 TEST_P(ActionTableTest, Decides) {
   const auto& [c, kind] = GetParam();
   const std::string arn = CreateAsAdmin(kTableSecret);
   // A custom label to move, for UpdateSecretVersionStage.
-  ASSERT_TRUE(admin_->UpdateSecretVersionStage(admin_ctx_, {kTableSecret, "CUSTOM", std::nullopt,
-                                                            Token("c-0")})
+  ASSERT_TRUE(admin_
+                  ->UpdateSecretVersionStage(admin_ctx_,
+                                             {kTableSecret, "CUSTOM", std::nullopt, Token("c-0")})
                   .ok());
   std::string pattern;  // the Resource of the policies
   switch (c.resource) {
-    case ActionCase::Resource::kSecret: pattern = SecretArnPattern("table/s-*"); break;
-    case ActionCase::Resource::kNew: pattern = SecretArnPattern("table/new-*"); break;
-    case ActionCase::Resource::kAccount: pattern = "*"; break;
+    case ActionCase::Resource::kSecret:
+      pattern = SecretArnPattern("table/s-*");
+      break;
+    case ActionCase::Resource::kNew:
+      pattern = SecretArnPattern("table/new-*");
+      break;
+    case ActionCase::Resource::kAccount:
+      pattern = "*";
+      break;
   }
   const std::string action = "secretsmanager:" + c.action;
   std::vector<std::string> policies;
@@ -373,11 +383,11 @@ TEST_P(ActionTableTest, Decides) {
       EXPECT_TRUE(status.message().ends_with(reason)) << status.message();
       EXPECT_EQ(status.message().size(), head.size() + kArnSuffixLength + reason.size());
     } else {
-      EXPECT_EQ(status.message(),
-                NotAuthorized(kAlice, c.action, c.resource == ActionCase::Resource::kSecret
-                                                    ? arn
-                                                    : std::string("*")) +
-                    reason);
+      EXPECT_EQ(
+          status.message(),
+          NotAuthorized(kAlice, c.action,
+                        c.resource == ActionCase::Resource::kSecret ? arn : std::string("*")) +
+              reason);
     }
   }
 
@@ -426,9 +436,9 @@ TEST_F(AuthzTest, ResourcePolicyDenyBeatsIdentityAllow) {
       "Principal":{"AWS":"arn:aws:iam::000000000000:user/alice"},
       "Action":"secretsmanager:GetSecretValue","Resource":"*"}]})");
   auto got = Get("app/db");
-  EXPECT_THAT(got.status(), StatusIs(StatusCode::kPermissionDenied,
-                                     NotAuthorized(kAlice, "GetSecretValue", arn) +
-                                         kExplicitResourceDeny));
+  EXPECT_THAT(got.status(),
+              StatusIs(StatusCode::kPermissionDenied,
+                       NotAuthorized(kAlice, "GetSecretValue", arn) + kExplicitResourceDeny));
   // Only GetSecretValue is denied.
   EXPECT_TRUE(Describe("app/db").ok());
 }
@@ -444,9 +454,8 @@ TEST_F(AuthzTest, ResourcePolicyAllowNamingTheUserGrantsWithoutIdentityPolicy) {
   EXPECT_EQ(got->value.string, "value-of-app/db");
   // Not another action, and not for alice.
   EXPECT_THAT(service_->DescribeSecret(bob, {"app/db"}).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kBob, "DescribeSecret", arn) +
-                           NoIdentityAllows("DescribeSecret")));
+              StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kBob, "DescribeSecret", arn) +
+                                                          NoIdentityAllows("DescribeSecret")));
   EXPECT_THAT(Get("app/db").status(), StatusIs(StatusCode::kPermissionDenied));
 }
 
@@ -468,8 +477,9 @@ TEST_F(AuthzTest, ResourceTagCondition) {
   CreateAsAdmin("ml/tagged", {{"Team", "ml"}});
   CreateAsAdmin("ml/other-team", {{"Team", "web"}});
   CreateAsAdmin("ml/untagged");
-  source_.Set(kAlice, {AllowPolicy("secretsmanager:GetSecretValue", "*",
-                                   R"({"StringEquals":{"secretsmanager:ResourceTag/Team":"ml"}})")});
+  source_.Set(kAlice,
+              {AllowPolicy("secretsmanager:GetSecretValue", "*",
+                           R"({"StringEquals":{"secretsmanager:ResourceTag/Team":"ml"}})")});
   EXPECT_TRUE(Get("ml/tagged").ok());
   EXPECT_THAT(Get("ml/other-team").status(), StatusIs(StatusCode::kPermissionDenied));
   EXPECT_THAT(Get("ml/untagged").status(), StatusIs(StatusCode::kPermissionDenied));
@@ -485,12 +495,11 @@ TEST_F(AuthzTest, ResourceTagCondition) {
 
 TEST_F(AuthzTest, RequestTagAndTagKeysConditionsOnCreateAndTag) {
   // CreateSecret only with Team=ml and no tag keys beyond Team and Env.
-  source_.Set(kAlice,
-              {AllowPolicy("secretsmanager:CreateSecret", "*",
-                           R"({"StringEquals":{"aws:RequestTag/Team":"ml"},
+  source_.Set(kAlice, {AllowPolicy("secretsmanager:CreateSecret", "*",
+                                   R"({"StringEquals":{"aws:RequestTag/Team":"ml"},
                                "ForAllValues:StringEquals":{"aws:TagKeys":["Team","Env"]}})"),
-               AllowPolicy("secretsmanager:TagResource", "*",
-                           R"({"ForAllValues:StringEquals":{"aws:TagKeys":["Env"]}})")});
+                       AllowPolicy("secretsmanager:TagResource", "*",
+                                   R"({"ForAllValues:StringEquals":{"aws:TagKeys":["Env"]}})")});
   auto create = [&](const std::string& name, std::vector<Tag> tags) {
     CreateSecretRequest r;
     r.name = name;
@@ -551,8 +560,9 @@ TEST_F(AuthzTest, SecureTransportCondition) {
 
 TEST_F(AuthzTest, VersionStageCondition) {
   CreateAsAdmin("app/db");
-  ASSERT_TRUE(admin_->PutSecretValue(admin_ctx_, {"app/db", Token("p2"), Str("new"),
-                                                  std::nullopt, std::nullopt})
+  ASSERT_TRUE(admin_
+                  ->PutSecretValue(admin_ctx_,
+                                   {"app/db", Token("p2"), Str("new"), std::nullopt, std::nullopt})
                   .ok());
   source_.Set(kAlice,
               {AllowPolicy("secretsmanager:GetSecretValue", "*",
@@ -574,28 +584,30 @@ TEST_F(AuthzTest, NotFoundOnlyWhenAllowedOnTheName) {
               StatusIs(StatusCode::kNotFound, std::string(msg::kSecretNotFound)));
   EXPECT_THAT(Get("other/missing").status(),
               StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "GetSecretValue",
-                                     SecretArnPattern("other/missing")) +
+                       NotAuthorized(kAlice, "GetSecretValue", SecretArnPattern("other/missing")) +
                            NoIdentityAllows("GetSecretValue")));
   // An existing secret the caller may not read: the same error shape, its real ARN.
-  EXPECT_THAT(Get("other/x").status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "GetSecretValue", other) +
-                           NoIdentityAllows("GetSecretValue")));
+  EXPECT_THAT(Get("other/x").status(), StatusIs(StatusCode::kPermissionDenied,
+                                                NotAuthorized(kAlice, "GetSecretValue", other) +
+                                                    NoIdentityAllows("GetSecretValue")));
   // An ARN given for a secret that does not exist is evaluated as given.
   const std::string missing_arn = SecretArnPattern("other/gone-AbCdEf");
-  EXPECT_THAT(Get(missing_arn).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "GetSecretValue", missing_arn) +
-                           NoIdentityAllows("GetSecretValue")));
+  EXPECT_THAT(
+      Get(missing_arn).status(),
+      StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "GetSecretValue", missing_arn) +
+                                                  NoIdentityAllows("GetSecretValue")));
   EXPECT_THAT(Get(SecretArnPattern("ml-platform/gone-AbCdEf")).status(),
               StatusIs(StatusCode::kNotFound));
 
   // Every single-secret action orders it the same way.
   const std::vector<std::function<Status(const std::string&)>> calls = {
       [&](const std::string& id) { return Describe(id).status(); },
-      [&](const std::string& id) { return service_->TagResource(ctx_, {id, {{"k", "v"}}}); },
-      [&](const std::string& id) { return service_->UntagResource(ctx_, {id, {"k"}}); },
+      [&](const std::string& id) {
+        return service_->TagResource(ctx_, {id, {{"k", "v"}}});
+      },
+      [&](const std::string& id) {
+        return service_->UntagResource(ctx_, {id, {"k"}});
+      },
       [&](const std::string& id) { return service_->GetResourcePolicy(ctx_, {id}).status(); },
       [&](const std::string& id) { return service_->DeleteResourcePolicy(ctx_, {id}).status(); },
       [&](const std::string& id) {
@@ -687,9 +699,8 @@ TEST_F(AuthzTest, ListSecretsShowsOnlyWhatTheCallerMayList) {
   ListSecretsRequest others;
   others.filters = std::vector<Filter>{{"name", {"other/"}}};
   EXPECT_THAT(service_->ListSecrets(ctx_, others).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "ListSecrets", "*") +
-                           NoIdentityAllows("ListSecrets")));
+              StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "ListSecrets", "*") +
+                                                          NoIdentityAllows("ListSecrets")));
 
   // ListSecrets on "*" shows everything.
   source_.Set(kAlice, {AllowPolicy("secretsmanager:ListSecrets", "*")});
@@ -704,8 +715,9 @@ TEST_F(AuthzTest, ListSecretsShowsOnlyWhatTheCallerMayList) {
 TEST_F(AuthzTest, ListSecretsPerSecretCheckSeesTags) {
   CreateAsAdmin("a", {{"team", "ml"}});
   CreateAsAdmin("b", {{"team", "web"}});
-  source_.Set(kAlice, {AllowPolicy("secretsmanager:ListSecrets", SecretArnPattern("*"),
-                                   R"({"StringEquals":{"secretsmanager:ResourceTag/team":"ml"}})")});
+  source_.Set(kAlice,
+              {AllowPolicy("secretsmanager:ListSecrets", SecretArnPattern("*"),
+                           R"({"StringEquals":{"secretsmanager:ResourceTag/team":"ml"}})")});
   auto listed = service_->ListSecrets(ctx_, {});
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_THAT(Names(*listed), ElementsAre("a"));
@@ -714,8 +726,8 @@ TEST_F(AuthzTest, ListSecretsPerSecretCheckSeesTags) {
 TEST_F(AuthzTest, BatchGetReportsDeniedSecretsPerSecret) {
   const std::string a = CreateAsAdmin("ml-platform/a");
   const std::string c = CreateAsAdmin("other/c");
-  source_.Set(kAlice, {kExternalSecretsPolicy,
-                       AllowPolicy("secretsmanager:BatchGetSecretValue", "*")});
+  source_.Set(kAlice,
+              {kExternalSecretsPolicy, AllowPolicy("secretsmanager:BatchGetSecretValue", "*")});
   BatchGetSecretValueRequest r;
   r.secret_id_list = std::vector<std::string>{"ml-platform/a", "other/c", "ml-platform/missing"};
   auto out = service_->BatchGetSecretValue(ctx_, r);
@@ -725,9 +737,8 @@ TEST_F(AuthzTest, BatchGetReportsDeniedSecretsPerSecret) {
   ASSERT_EQ(out->errors.size(), 2u);
   EXPECT_EQ(out->errors[0].secret_id, "other/c");
   EXPECT_THAT(out->errors[0].status,
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "GetSecretValue", c) +
-                           NoIdentityAllows("GetSecretValue")));
+              StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "GetSecretValue", c) +
+                                                          NoIdentityAllows("GetSecretValue")));
   EXPECT_EQ(out->errors[1].secret_id, "ml-platform/missing");
   EXPECT_THAT(out->errors[1].status, StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(resources_, ElementsAre(IsResource(a, "ml-platform/a"), IsResource(c, "other/c"),
@@ -743,23 +754,23 @@ TEST_F(AuthzTest, BatchGetWithFiltersNeedsListSecretsAndGetSecretValue) {
 
   // Without BatchGetSecretValue: the whole call is denied.
   source_.Set(kAlice, {kExternalSecretsPolicy});
-  EXPECT_THAT(service_->BatchGetSecretValue(ctx_, r).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "BatchGetSecretValue", "*") +
-                           NoIdentityAllows("BatchGetSecretValue")));
+  EXPECT_THAT(
+      service_->BatchGetSecretValue(ctx_, r).status(),
+      StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "BatchGetSecretValue", "*") +
+                                                  NoIdentityAllows("BatchGetSecretValue")));
 
   // ListSecrets on ml-platform/* only: other/c is not even listed.
-  source_.Set(kAlice, {kExternalSecretsPolicy,
-                       AllowPolicy("secretsmanager:BatchGetSecretValue", "*")});
+  source_.Set(kAlice,
+              {kExternalSecretsPolicy, AllowPolicy("secretsmanager:BatchGetSecretValue", "*")});
   auto listed = service_->BatchGetSecretValue(ctx_, r);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   EXPECT_EQ(listed->secret_values.size(), 2u);
   EXPECT_THAT(listed->errors, IsEmpty());
 
   // ListSecrets on "*" but GetSecretValue on ml-platform/* only: other/c is an error entry.
-  source_.Set(kAlice, {kExternalSecretsPolicy,
-                       AllowPolicy("secretsmanager:BatchGetSecretValue", "*"),
-                       AllowPolicy("secretsmanager:ListSecrets", "*")});
+  source_.Set(kAlice,
+              {kExternalSecretsPolicy, AllowPolicy("secretsmanager:BatchGetSecretValue", "*"),
+               AllowPolicy("secretsmanager:ListSecrets", "*")});
   resources_.clear();
   auto mixed = service_->BatchGetSecretValue(ctx_, r);
   ASSERT_TRUE(mixed.ok()) << mixed.status().ToString();
@@ -767,18 +778,16 @@ TEST_F(AuthzTest, BatchGetWithFiltersNeedsListSecretsAndGetSecretValue) {
   ASSERT_EQ(mixed->errors.size(), 1u);
   EXPECT_EQ(mixed->errors[0].secret_id, "other/c");
   EXPECT_THAT(mixed->errors[0].status,
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "GetSecretValue", c) +
-                           NoIdentityAllows("GetSecretValue")));
+              StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "GetSecretValue", c) +
+                                                          NoIdentityAllows("GetSecretValue")));
   EXPECT_EQ(resources_.size(), 3u);
 
   // No secret the caller may list: the ListSecrets denial.
   source_.Set(kAlice, {AllowPolicy("secretsmanager:BatchGetSecretValue", "*"),
                        AllowPolicy("secretsmanager:GetSecretValue", "*")});
   EXPECT_THAT(service_->BatchGetSecretValue(ctx_, r).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "ListSecrets", "*") +
-                           NoIdentityAllows("ListSecrets")));
+              StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "ListSecrets", "*") +
+                                                          NoIdentityAllows("ListSecrets")));
 }
 
 TEST_F(AuthzTest, ValidateResourcePolicyWithoutSecretIdIsAccountLevel) {
@@ -786,11 +795,12 @@ TEST_F(AuthzTest, ValidateResourcePolicyWithoutSecretIdIsAccountLevel) {
   auto ok = service_->ValidateResourcePolicy(ctx_, {std::nullopt, kValidResourcePolicy});
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_TRUE(ok->policy_validation_passed);
-  source_.Set(kAlice, {AllowPolicy("secretsmanager:ValidateResourcePolicy", SecretArnPattern("*"))});
-  EXPECT_THAT(service_->ValidateResourcePolicy(ctx_, {std::nullopt, kValidResourcePolicy}).status(),
-              StatusIs(StatusCode::kPermissionDenied,
-                       NotAuthorized(kAlice, "ValidateResourcePolicy", "*") +
-                           NoIdentityAllows("ValidateResourcePolicy")));
+  source_.Set(kAlice,
+              {AllowPolicy("secretsmanager:ValidateResourcePolicy", SecretArnPattern("*"))});
+  EXPECT_THAT(
+      service_->ValidateResourcePolicy(ctx_, {std::nullopt, kValidResourcePolicy}).status(),
+      StatusIs(StatusCode::kPermissionDenied, NotAuthorized(kAlice, "ValidateResourcePolicy", "*") +
+                                                  NoIdentityAllows("ValidateResourcePolicy")));
 }
 
 // ---------------------------------------------------------------------------------------------

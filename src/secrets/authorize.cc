@@ -92,10 +92,11 @@ void RecordResource(const CallContext& ctx, std::string_view arn, std::string_vi
 void ReplaceRecordedArn(const CallContext& ctx, std::string_view from, std::string_view to) {
   if (ctx.resources == nullptr || from == to) return;
   auto& list = *ctx.resources;
-  auto it = std::find_if(list.begin(), list.end(), [&](const AuditResource& r) { return r.arn == from; });
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const AuditResource& r) { return r.arn == from; });
   if (it == list.end()) return;
-  const bool listed = std::any_of(list.begin(), list.end(),
-                                  [&](const AuditResource& r) { return r.arn == to; });
+  const bool listed =
+      std::any_of(list.begin(), list.end(), [&](const AuditResource& r) { return r.arn == to; });
   if (listed) {
     list.erase(it);
   } else {
@@ -170,8 +171,7 @@ Status Service::AuthorizeAbsent(const CallContext& ctx, std::string_view action,
   return Authorize(ctx, action, target);
 }
 
-Result<internal::Loaded> Service::LoadAuthorized(const CallContext& ctx,
-                                                 std::string_view secret_id,
+Result<internal::Loaded> Service::LoadAuthorized(const CallContext& ctx, std::string_view secret_id,
                                                  std::string_view action,
                                                  const AuthExtras* extras) {
   COFFER_ASSIGN_OR_RETURN(auto found, FindSecret(*store_, ctx, secret_id));

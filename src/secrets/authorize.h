@@ -42,8 +42,8 @@ namespace coffer::secrets::internal {
 
 // The request-specific part of an authorization: condition keys only the request knows.
 struct AuthExtras {
-  const std::vector<Tag>* request_tags = nullptr;         // aws:RequestTag/<k>, aws:TagKeys
-  const std::vector<std::string>* tag_keys = nullptr;     // aws:TagKeys (UntagResource)
+  const std::vector<Tag>* request_tags = nullptr;             // aws:RequestTag/<k>, aws:TagKeys
+  const std::vector<std::string>* tag_keys = nullptr;         // aws:TagKeys (UntagResource)
   const std::optional<std::string>* version_id = nullptr;     // secretsmanager:VersionId
   const std::optional<std::string>* version_stage = nullptr;  // secretsmanager:VersionStage
   // Further single-valued keys, already lower-cased ("secretsmanager:blockpublicpolicy").

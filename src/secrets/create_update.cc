@@ -151,8 +151,8 @@ Result<CreateSecretResponse> Service::CreateSecret(const CallContext& ctx,
 
 Result<PutSecretValueResponse> Service::WriteVersion(
     const CallContext& ctx, std::string_view action, const std::string& secret_id,
-    const std::string& token,
-    const SecretValue& value, const std::optional<std::vector<std::string>>& stages,
+    const std::string& token, const SecretValue& value,
+    const std::optional<std::vector<std::string>>& stages,
     const std::function<void(SecretMeta&)>& edit_meta) {
   std::optional<SealedValue> sealed;
   std::string sealed_for_arn;
@@ -223,16 +223,16 @@ Result<UpdateSecretResponse> Service::UpdateSecret(const CallContext& ctx,
     if (r.type) meta.type = r.type;
   };
   if (HasValue(r.value)) {
-    COFFER_ASSIGN_OR_RETURN(auto put, WriteVersion(ctx, "UpdateSecret", r.secret_id,
-                                                   *r.client_request_token, r.value, std::nullopt,
-                                                   edit));
+    COFFER_ASSIGN_OR_RETURN(
+        auto put, WriteVersion(ctx, "UpdateSecret", r.secret_id, *r.client_request_token, r.value,
+                               std::nullopt, edit));
     return UpdateSecretResponse{put.arn, put.name, put.version_id};
   }
-  COFFER_ASSIGN_OR_RETURN(auto record,
-                          EditMeta(ctx, "UpdateSecret", r.secret_id, nullptr, [&](SecretMeta& meta) {
-                            edit(meta);
-                            return Status::Ok();
-                          }));
+  COFFER_ASSIGN_OR_RETURN(
+      auto record, EditMeta(ctx, "UpdateSecret", r.secret_id, nullptr, [&](SecretMeta& meta) {
+        edit(meta);
+        return Status::Ok();
+      }));
   return UpdateSecretResponse{record.arn, record.name, std::nullopt};
 }
 

@@ -1,13 +1,12 @@
 // GetSecretValue through the service with and without authorization (measured by hand, not a
 // timed test): the cost the Authorizer adds on the hot path. In-memory store, so the figures are
-// the service's own CPU. Build e.g. (Release libraries in build-rel):
-//   g++ -O2 -std=c++20 -Isrc src/secrets/get_value_bench.cc build-rel/src/secrets/libcoffer_secrets.a \
-//       build-rel/src/policy/libcoffer_policy.a build-rel/src/storage/libcoffer_storage.a \
-//       build-rel/src/crypto/libcoffer_crypto.a build-rel/src/core/libcoffer_core.a \
+// the service's own CPU. Build e.g. (Release libraries in $B):
+//   g++ -O2 -std=c++20 -Isrc src/secrets/get_value_bench.cc $B/src/secrets/libcoffer_secrets.a \
+//       $B/src/policy/libcoffer_policy.a $B/src/storage/libcoffer_storage.a \
+//       $B/src/crypto/libcoffer_crypto.a $B/src/core/libcoffer_core.a \
 //       -lbenchmark -lspdlog -lfmt -lsqlite3 -lcrypto -lpthread -o get_value_bench
 
 #include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <map>
 #include <memory>

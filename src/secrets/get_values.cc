@@ -144,9 +144,8 @@ Result<BatchGetSecretValueResponse> Service::BatchGetSecretValue(
     const auto& secret = matching[i];
     Status allowed = AuthorizeSecret(ctx, "GetSecretValue", /*secret_id=*/"", secret.record,
                                      &secret.meta, nullptr);
-    add(secret.record.name, allowed.ok()
-                                ? ReadValue(secret.record, std::nullopt, std::nullopt)
-                                : Result<GetSecretValueResponse>(std::move(allowed)));
+    add(secret.record.name, allowed.ok() ? ReadValue(secret.record, std::nullopt, std::nullopt)
+                                         : Result<GetSecretValueResponse>(std::move(allowed)));
   }
   if (end < matching.size()) out.next_token = EncodePageToken(end, fingerprint);
   return out;

@@ -5,6 +5,7 @@
 // with BlockPublicPolicy and a PUBLIC_POLICY_CHECK finding for Validate.
 
 #include "policy/policy.h"
+
 #include "secrets/authorize.h"
 #include "secrets/messages.h"
 #include "secrets/meta.h"
@@ -62,11 +63,11 @@ Result<ArnNameResponse> Service::PutResourcePolicy(const CallContext& ctx,
     extras.keys.emplace_back("secretsmanager:blockpublicpolicy",
                              *r.block_public_policy ? "true" : "false");
   }
-  COFFER_ASSIGN_OR_RETURN(auto record, EditMeta(ctx, "PutResourcePolicy", r.secret_id, &extras,
-                                                [&](SecretMeta& meta) {
-                                                  meta.resource_policy = r.resource_policy;
-                                                  return Status::Ok();
-                                                }));
+  COFFER_ASSIGN_OR_RETURN(
+      auto record, EditMeta(ctx, "PutResourcePolicy", r.secret_id, &extras, [&](SecretMeta& meta) {
+        meta.resource_policy = r.resource_policy;
+        return Status::Ok();
+      }));
   return ArnNameResponse{record.arn, record.name};
 }
 
@@ -95,8 +96,7 @@ Result<ValidateResourcePolicyResponse> Service::ValidateResourcePolicy(
   if (r.secret_id) COFFER_RETURN_IF_ERROR(ValidateSecretId(*r.secret_id));
   COFFER_RETURN_IF_ERROR(CheckLength("resourcePolicy", r.resource_policy, 1, kMaxPolicyLength));
   if (r.secret_id) {
-    COFFER_RETURN_IF_ERROR(
-        LoadAuthorized(ctx, *r.secret_id, "ValidateResourcePolicy").status());
+    COFFER_RETURN_IF_ERROR(LoadAuthorized(ctx, *r.secret_id, "ValidateResourcePolicy").status());
   } else {
     internal::AuthTarget account;
     account.resource_arn = "*";

@@ -72,7 +72,8 @@ TEST_F(ServiceTest, PublicPolicyChecksUseTheParser) {
   ASSERT_TRUE(CreateEmpty("p").ok());
   // "*" inside an AWS principal list is public; a Deny to everyone is not; a condition that
   // narrows a public grant makes it non-public.
-  const char* listed = R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::000000000000:root","*"]},
+  const char* listed =
+      R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::000000000000:root","*"]},
       "Action":"secretsmanager:GetSecretValue","Resource":"*"}]})";
   const char* deny_all = R"({"Statement":[{"Effect":"Deny","Principal":"*",
       "Action":"secretsmanager:*","Resource":"*"}]})";

@@ -25,8 +25,7 @@ Status Service::ReplicateSecretToRegions(const CallContext& ctx, const SecretIdR
 
 Status Service::RemoveRegionsFromReplication(const CallContext& ctx, const SecretIdRequest& r) {
   COFFER_RETURN_IF_ERROR(ValidateSecretId(r.secret_id));
-  COFFER_RETURN_IF_ERROR(
-      LoadAuthorized(ctx, r.secret_id, kRemoveRegionsFromReplication).status());
+  COFFER_RETURN_IF_ERROR(LoadAuthorized(ctx, r.secret_id, kRemoveRegionsFromReplication).status());
   return Status::FailedPrecondition(std::string(msg::kReplicationUnsupported));
 }
 

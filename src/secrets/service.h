@@ -157,9 +157,9 @@ class Service {
   Status KeepListable(const CallContext& ctx, std::vector<internal::ListedSecret>& secrets) const;
 
   // Authorizes `action` (PutSecretValue or UpdateSecret) on the secret, then adds version `token`
-  // holding `value` to it (PutSecretValue, UpdateSecret with a value), moving labels per reference §1.5 and applying `edit_meta` in the same commit. An
-  // idempotent retry (same token, same value) writes nothing new and answers the existing
-  // version.
+  // holding `value` to it, moving labels per reference §1.5 and applying `edit_meta` in the same
+  // commit. An idempotent retry (same token, same value) writes nothing new and answers the
+  // existing version.
   Result<PutSecretValueResponse> WriteVersion(const CallContext& ctx, std::string_view action,
                                               const std::string& secret_id,
                                               const std::string& token, const SecretValue& value,
@@ -193,7 +193,7 @@ class Service {
   const Clock* clock_;
   ServiceOptions options_;
   WriteLocks locks_;
-  AccessRecorder access_;  // after locks_: it uses them until it stops
+  AccessRecorder access_;           // after locks_: it uses them until it stops
   internal::MetaCache meta_cache_;  // parsed metadata for GetSecretValue's authorization
 };
 
