@@ -206,9 +206,7 @@ Result<User> IamService::GetUser(const std::string& name) {
 }
 
 Status IamService::ValidateName(const std::string& name) {
-  // Existing users: existingUserNameType allows up to 128 characters.
-  if (name.size() > 64 && name.size() <= 128) return Status::Ok();
-  return ValidateUserName(name);
+  return ValidateExistingUserName(name);
 }
 
 Result<Page<User>> IamService::ListUsers(const std::string& path_prefix, const PageRequest& page) {

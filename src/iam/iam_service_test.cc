@@ -88,6 +88,10 @@ TEST_F(IamServiceTest, UserNameAndPathValidation) {
   EXPECT_EQ(service().CreateUser("x", "/eng", {}).status().code(), StatusCode::kValidation);
   EXPECT_EQ(service().CreateUser("x", "/a b/", {}).status().code(), StatusCode::kValidation);
   EXPECT_TRUE(service().CreateUser("x", "/a/b/", {}).ok());
+  // Lookups accept up to 128 characters, but still only name characters.
+  EXPECT_EQ(service().GetUser(std::string(100, 'a')).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service().GetUser(std::string(100, '!')).status().code(), StatusCode::kValidation);
+  EXPECT_EQ(service().GetUser(std::string(129, 'a')).status().code(), StatusCode::kValidation);
 }
 
 TEST_F(IamServiceTest, DeleteUserConflictsWhileItHasKeysOrPolicies) {

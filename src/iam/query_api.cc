@@ -511,18 +511,14 @@ QueryResponse QueryApi::Handle(const QueryCall& call, std::string_view form_body
           resource = UserArn(service_->account_id(), path, request.user_name);
           return Status::Ok();
         }
-        if (request.user_name.empty() || request.user_name.size() > 128) {
-          return ValidateUserName(request.user_name);
-        }
+        COFFER_RETURN_IF_ERROR(ValidateExistingUserName(request.user_name));
         COFFER_ASSIGN_OR_RETURN(resource, service_->UserArnFor(request.user_name));
         return Status::Ok();
       }
       case Target::kUserOrCaller: {
         if (std::optional<std::string> name = params.Get("UserName")) {
           request.user_name = *name;
-          if (request.user_name.empty() || request.user_name.size() > 128) {
-            return ValidateUserName(request.user_name);
-          }
+          COFFER_RETURN_IF_ERROR(ValidateExistingUserName(request.user_name));
           COFFER_ASSIGN_OR_RETURN(resource, service_->UserArnFor(request.user_name));
           return Status::Ok();
         }

@@ -78,6 +78,10 @@ Status ValidateUserName(std::string_view name, std::string_view member) {
   return ValidateName(name, member, 64);
 }
 
+Status ValidateExistingUserName(std::string_view name, std::string_view member) {
+  return ValidateName(name, member, 128);
+}
+
 Status ValidatePolicyName(std::string_view name, std::string_view member) {
   return ValidateName(name, member, 128);
 }

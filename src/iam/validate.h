@@ -14,6 +14,8 @@ namespace coffer::iam {
 
 // userNameType: [\w+=,.@-]{1,64} (ASCII word characters). `member` names the field in messages.
 Status ValidateUserName(std::string_view name, std::string_view member = "userName");
+// existingUserNameType: [\w+=,.@-]{1,128} (names that may name a user created elsewhere).
+Status ValidateExistingUserName(std::string_view name, std::string_view member = "userName");
 // policyNameType: [\w+=,.@-]{1,128}.
 Status ValidatePolicyName(std::string_view name, std::string_view member = "policyName");
 // pathType: "/" or "/" + [\x21-\x7F]+ + "/", at most 512.
