@@ -13,6 +13,10 @@ int RunServer(const config::RawValues& flags);
 // `coffer keys rotate`: adds a master-key version to the key file and rewraps every data key.
 int RunKeysRotate(const config::RawValues& flags);
 
+// `coffer audit verify`: checks the audit trail's hash chain and signed digests; exit 0 when it
+// is intact, 1 with the first bad record, 2 for bad configuration.
+int RunAuditVerify(const config::RawValues& flags);
+
 // `coffer version`.
 int RunVersion();
 

@@ -24,12 +24,20 @@ int main(int argc, char** argv) {
   rotate_flags.Register(rotate,
                         {"data_dir", "master_key_file", "keyring_reload_seconds", "log_level"});
 
+  CLI::App* audit = app.add_subcommand("audit", "Inspect the audit trail");
+  audit->require_subcommand(1);
+  CLI::App* audit_verify = audit->add_subcommand(
+      "verify", "Check the audit trail's hash chain and signed digests (safe while serving)");
+  coffer::config::ServerFlags audit_verify_flags;
+  audit_verify_flags.Register(audit_verify, {"data_dir", "master_key_file", "log_level"});
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
 
   if (*server) return coffer::cmd::RunServer(server_flags.Given());
   if (*rotate) return coffer::cmd::RunKeysRotate(rotate_flags.Given());
+  if (*audit_verify) return coffer::cmd::RunAuditVerify(audit_verify_flags.Given());
   if (*version) return coffer::cmd::RunVersion();
   return 2;
 }
