@@ -303,10 +303,17 @@ TEST_F(PipelineTest, ContentType) {
 }
 
 TEST_F(PipelineTest, ReplicationIsNotSupported) {
+  ASSERT_EQ(Call("CreateSecret", json{{"Name", "x"}, {"SecretString", "v"},
+                                      {"ClientRequestToken", kToken1}}
+                                     .dump())
+                .response.status,
+            200);
   for (const char* action :
        {"ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica"}) {
     ExpectError(Call(action, R"({"SecretId":"x"})"), 400, "InvalidRequestException",
                 "Replication is not supported by coffer");
+    // The secret is looked up first, as for any other action.
+    ExpectError(Call(action, R"({"SecretId":"missing"})"), 400, "ResourceNotFoundException");
   }
 }
 
