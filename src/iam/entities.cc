@@ -18,8 +18,8 @@ json TagsToJson(const std::vector<Tag>& tags) {
 std::vector<Tag> TagsFromJson(const json& j) {
   std::vector<Tag> tags;
   if (!j.is_array()) return tags;
-  for (const json& t : j) tags.push_back(Tag{t.at("Key").get<std::string>(),
-                                             t.at("Value").get<std::string>()});
+  for (const json& t : j)
+    tags.push_back(Tag{t.at("Key").get<std::string>(), t.at("Value").get<std::string>()});
   return tags;
 }
 

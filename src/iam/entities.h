@@ -58,10 +58,10 @@ struct ManagedPolicy {
   std::int64_t create_ms = 0;
   std::int64_t update_ms = 0;
   std::string default_version_id;
-  std::int64_t next_version = 1;  // number of the next CreatePolicyVersion
+  std::int64_t next_version = 1;        // number of the next CreatePolicyVersion
   std::vector<PolicyVersion> versions;  // oldest first
   std::vector<Tag> tags;
-  std::int64_t revision = 0;  // the store row's; not serialised
+  std::int64_t revision = 0;          // the store row's; not serialised
   std::int64_t attachment_count = 0;  // derived on read; not serialised
 
   const PolicyVersion* FindVersion(std::string_view version_id) const;

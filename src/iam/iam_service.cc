@@ -27,10 +27,9 @@ Result<Page<T>> Paginate(std::vector<std::pair<std::string, T>> keyed, const Pag
   if (req.marker.has_value()) {
     std::optional<std::string> from = Base64Decode(*req.marker);
     if (!from.has_value() || from->empty()) return Status::InvalidArgument("Invalid Marker.");
-    start = std::lower_bound(keyed.begin(), keyed.end(), *from,
-                             [](const auto& item, const std::string& key) {
-                               return item.first < key;
-                             }) -
+    start = std::lower_bound(
+                keyed.begin(), keyed.end(), *from,
+                [](const auto& item, const std::string& key) { return item.first < key; }) -
             keyed.begin();
   }
   const std::size_t max = static_cast<std::size_t>(std::max(1, req.max_items));
@@ -80,9 +79,10 @@ Status NoSuchPolicy(const std::string& arn) {
 
 Status StoreConflict(Status status) {
   if (status.code() == StatusCode::kAborted) {
-    return Status::Aborted("The request was rejected because multiple requests to change this "
-                           "object were submitted simultaneously. Wait a few minutes and "
-                           "submit your request again.");
+    return Status::Aborted(
+        "The request was rejected because multiple requests to change this "
+        "object were submitted simultaneously. Wait a few minutes and "
+        "submit your request again.");
   }
   return status;
 }
@@ -142,8 +142,8 @@ Result<ManagedPolicy> IamService::LoadPolicy(const std::string& arn) {
   policy.revision = row->revision;
   COFFER_ASSIGN_OR_RETURN(std::vector<User> users, AllUsers());
   for (const User& u : users) {
-    policy.attachment_count += std::count(u.attached_policy_arns.begin(),
-                                          u.attached_policy_arns.end(), arn);
+    policy.attachment_count +=
+        std::count(u.attached_policy_arns.begin(), u.attached_policy_arns.end(), arn);
   }
   return policy;
 }
@@ -205,9 +205,7 @@ Result<User> IamService::GetUser(const std::string& name) {
   return LoadUser(name);
 }
 
-Status IamService::ValidateName(const std::string& name) {
-  return ValidateExistingUserName(name);
-}
+Status IamService::ValidateName(const std::string& name) { return ValidateExistingUserName(name); }
 
 Result<Page<User>> IamService::ListUsers(const std::string& path_prefix, const PageRequest& page) {
   COFFER_RETURN_IF_ERROR(ValidatePathPrefix(path_prefix));
@@ -317,9 +315,9 @@ Result<NewAccessKey> IamService::CreateAccessKey(const std::string& user_name) {
     if (!clash.has_value()) break;
     if (attempt == 3) return Status::Internal("could not generate a unique access key id");
   }
-  COFFER_ASSIGN_OR_RETURN(std::string sealed,
-                          envelope_->Seal(out.secret_access_key,
-                                          AccessKeyAad(out.info.access_key_id)));
+  COFFER_ASSIGN_OR_RETURN(
+      std::string sealed,
+      envelope_->Seal(out.secret_access_key, AccessKeyAad(out.info.access_key_id)));
   COFFER_ASSIGN_OR_RETURN(std::uint32_t key_version, crypto::Envelope::KeyVersionOf(sealed));
   storage::AccessKeyRecord record;
   record.access_key_id = out.info.access_key_id;
@@ -359,8 +357,7 @@ Result<Page<AccessKeyInfo>> IamService::ListAccessKeys(const std::string& user_n
     std::string id = k.access_key_id;
     keyed.emplace_back(std::move(id), std::move(k));
   }
-  COFFER_ASSIGN_OR_RETURN(Page<storage::AccessKeyRecord> records,
-                          Paginate(std::move(keyed), page));
+  COFFER_ASSIGN_OR_RETURN(Page<storage::AccessKeyRecord> records, Paginate(std::move(keyed), page));
   return ToInfoPage(std::move(records));
 }
 
@@ -374,8 +371,7 @@ Result<Page<AccessKeyInfo>> IamService::ListRootAccessKeys(const PageRequest& pa
     std::string id = k.access_key_id;
     keyed.emplace_back(std::move(id), std::move(k));
   }
-  COFFER_ASSIGN_OR_RETURN(Page<storage::AccessKeyRecord> records,
-                          Paginate(std::move(keyed), page));
+  COFFER_ASSIGN_OR_RETURN(Page<storage::AccessKeyRecord> records, Paginate(std::move(keyed), page));
   return ToInfoPage(std::move(records));
 }
 
@@ -403,8 +399,7 @@ Status IamService::UpdateAccessKey(const std::string& user_name, const std::stri
   return Status::Ok();
 }
 
-Status IamService::DeleteAccessKey(const std::string& user_name,
-                                   const std::string& access_key_id) {
+Status IamService::DeleteAccessKey(const std::string& user_name, const std::string& access_key_id) {
   COFFER_RETURN_IF_ERROR(ValidateName(user_name));
   COFFER_RETURN_IF_ERROR(ValidateAccessKeyId(access_key_id));
   std::lock_guard lock(write_mu_);
@@ -494,9 +489,8 @@ Result<Page<ManagedPolicy>> IamService::ListPolicies(const ListPoliciesRequest& 
   COFFER_RETURN_IF_ERROR(ValidatePathPrefix(request.path_prefix));
   std::vector<std::pair<std::string, ManagedPolicy>> keyed;
   // No AWS managed policies exist here, and none is used as a permissions boundary.
-  const bool none = request.scope == "AWS" ||
-                    (request.usage_filter.has_value() &&
-                     *request.usage_filter == "PermissionsBoundary");
+  const bool none = request.scope == "AWS" || (request.usage_filter.has_value() &&
+                                               *request.usage_filter == "PermissionsBoundary");
   if (!none) {
     COFFER_ASSIGN_OR_RETURN(std::vector<storage::IamEntityRecord> rows,
                             store_->ListIamEntities(std::string(kPolicyKind)));
@@ -553,8 +547,7 @@ Result<Page<PolicyVersionView>> IamService::ListPolicyVersions(const std::string
   return Paginate(std::move(keyed), page);
 }
 
-Status IamService::SetDefaultPolicyVersion(const std::string& arn,
-                                           const std::string& version_id) {
+Status IamService::SetDefaultPolicyVersion(const std::string& arn, const std::string& version_id) {
   COFFER_RETURN_IF_ERROR(ValidatePolicyArn(arn));
   COFFER_RETURN_IF_ERROR(ValidateVersionId(version_id));
   std::lock_guard lock(write_mu_);

@@ -122,8 +122,7 @@ class IamService {
 
   // --- access keys (the user must exist) ---
   Result<NewAccessKey> CreateAccessKey(const std::string& user_name);
-  Result<Page<AccessKeyInfo>> ListAccessKeys(const std::string& user_name,
-                                             const PageRequest& page);
+  Result<Page<AccessKeyInfo>> ListAccessKeys(const std::string& user_name, const PageRequest& page);
   // The keys of the account's root user (ListAccessKeys called by root without a UserName).
   Result<Page<AccessKeyInfo>> ListRootAccessKeys(const PageRequest& page);
   Status UpdateAccessKey(const std::string& user_name, const std::string& access_key_id,
@@ -132,15 +131,13 @@ class IamService {
 
   // --- managed policies ---
   Result<ManagedPolicy> CreatePolicy(const std::string& name, const std::string& path,
-                                     const std::string& document,
-                                     const std::string& description,
+                                     const std::string& document, const std::string& description,
                                      const std::vector<Tag>& tags);
   Result<ManagedPolicy> GetPolicy(const std::string& arn);
-  Result<PolicyVersionView> GetPolicyVersion(const std::string& arn,
-                                             const std::string& version_id);
+  Result<PolicyVersionView> GetPolicyVersion(const std::string& arn, const std::string& version_id);
   Result<Page<ManagedPolicy>> ListPolicies(const ListPoliciesRequest& request);
-  Result<PolicyVersionView> CreatePolicyVersion(const std::string& arn,
-                                                const std::string& document, bool set_as_default);
+  Result<PolicyVersionView> CreatePolicyVersion(const std::string& arn, const std::string& document,
+                                                bool set_as_default);
   Result<Page<PolicyVersionView>> ListPolicyVersions(const std::string& arn,
                                                      const PageRequest& page);
   Status SetDefaultPolicyVersion(const std::string& arn, const std::string& version_id);
@@ -157,10 +154,8 @@ class IamService {
   // --- inline user policies ---
   Status PutUserPolicy(const std::string& user_name, const std::string& policy_name,
                        const std::string& document);
-  Result<InlinePolicy> GetUserPolicy(const std::string& user_name,
-                                     const std::string& policy_name);
-  Result<Page<std::string>> ListUserPolicies(const std::string& user_name,
-                                             const PageRequest& page);
+  Result<InlinePolicy> GetUserPolicy(const std::string& user_name, const std::string& policy_name);
+  Result<Page<std::string>> ListUserPolicies(const std::string& user_name, const PageRequest& page);
   Status DeleteUserPolicy(const std::string& user_name, const std::string& policy_name);
 
  private:
@@ -171,7 +166,7 @@ class IamService {
   Result<ManagedPolicy> LoadPolicy(const std::string& arn);  // with attachment_count
   Result<std::vector<User>> AllUsers();
   Result<std::vector<storage::AccessKeyRecord>> KeysOf(const User& user);
-  Status SaveUser(const User& user);      // CAS on user.revision
+  Status SaveUser(const User& user);               // CAS on user.revision
   Status SavePolicy(const ManagedPolicy& policy);  // CAS on policy.revision
   // After a successful write.
   void Changed();

@@ -29,7 +29,8 @@ std::shared_ptr<const policy::PrincipalPolicies> Root() {
 
 Result<std::shared_ptr<const policy::Document>> Compile(const std::string& document,
                                                         const std::string& what) {
-  Result<policy::Document> parsed = policy::Document::Parse(document, policy::DocumentKind::kIdentity);
+  Result<policy::Document> parsed =
+      policy::Document::Parse(document, policy::DocumentKind::kIdentity);
   if (!parsed.ok()) {
     return Status::Internal("stored identity policy " + what +
                             " no longer parses: " + parsed.status().message());
@@ -91,9 +92,9 @@ Result<std::shared_ptr<const policy::PrincipalPolicies>> StorePolicySource::Load
     out->documents.push_back(std::move(doc));
   }
   for (const InlinePolicy& inline_policy : user.inline_policies) {
-    COFFER_ASSIGN_OR_RETURN(auto doc,
-                            Compile(inline_policy.document,
-                                    "user/" + user.name + " inline " + inline_policy.name));
+    COFFER_ASSIGN_OR_RETURN(
+        auto doc,
+        Compile(inline_policy.document, "user/" + user.name + " inline " + inline_policy.name));
     out->documents.push_back(std::move(doc));
   }
   return std::shared_ptr<const policy::PrincipalPolicies>(std::move(out));

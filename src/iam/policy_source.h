@@ -45,7 +45,7 @@ class StorePolicySource final : public policy::IdentityPolicySource {
   void Invalidate();
 
   struct Stats {
-    std::uint64_t loads = 0;          // cache misses that read the store
+    std::uint64_t loads = 0;  // cache misses that read the store
     std::uint64_t invalidations = 0;
     std::size_t entries = 0;
   };

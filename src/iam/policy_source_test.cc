@@ -33,8 +33,7 @@ TEST_F(StorePolicySourceTest, RootUnknownAndForeignPrincipals) {
   EXPECT_TRUE(root->exists);
   EXPECT_TRUE(root->documents.empty());
 
-  for (const char* arn : {"arn:aws:iam::000000000000:user/nobody",
-                          "arn:aws:iam::111111111111:root",
+  for (const char* arn : {"arn:aws:iam::000000000000:user/nobody", "arn:aws:iam::111111111111:root",
                           "arn:aws:iam::111111111111:user/nobody",
                           "arn:aws:iam::000000000000:role/r", "garbage", ""}) {
     auto p = For(arn);

@@ -25,12 +25,12 @@ using Run = Status (*)(Request&, XmlWriter&);
 
 // What an action's authorization resource is.
 enum class Target {
-  kAll,          // "*"
-  kUser,         // UserName (required)
-  kUserOrCaller, // UserName, else the calling user
-  kPolicy,       // PolicyArn (required)
-  kNewPolicy,    // PolicyName + Path
-  kNewUser,      // UserName + Path
+  kAll,           // "*"
+  kUser,          // UserName (required)
+  kUserOrCaller,  // UserName, else the calling user
+  kPolicy,        // PolicyArn (required)
+  kNewPolicy,     // PolicyName + Path
+  kNewUser,       // UserName + Path
 };
 
 struct ActionSpec {
@@ -49,8 +49,9 @@ Result<PageRequest> PageFrom(const FormParams& p) {
   PageRequest page;
   if (std::optional<std::string> marker = p.Get("Marker")) {
     if (marker->empty() || marker->size() > 320) {
-      return Status::Validation("1 validation error detected: Value at 'marker' failed to "
-                                "satisfy constraint: Member must have length between 1 and 320");
+      return Status::Validation(
+          "1 validation error detected: Value at 'marker' failed to "
+          "satisfy constraint: Member must have length between 1 and 320");
     }
     page.marker = std::move(*marker);
   }
@@ -64,12 +65,14 @@ Result<std::vector<Tag>> TagsFrom(const FormParams& p) {
   std::vector<Tag> tags;
   for (auto& item : items) {
     if (item.count("Key") == 0) {
-      return Status::Validation("1 validation error detected: Value null at 'tags.member.key' "
-                                "failed to satisfy constraint: Member must not be null");
+      return Status::Validation(
+          "1 validation error detected: Value null at 'tags.member.key' "
+          "failed to satisfy constraint: Member must not be null");
     }
     if (item.count("Value") == 0) {
-      return Status::Validation("1 validation error detected: Value null at 'tags.member.value' "
-                                "failed to satisfy constraint: Member must not be null");
+      return Status::Validation(
+          "1 validation error detected: Value null at 'tags.member.value' "
+          "failed to satisfy constraint: Member must not be null");
     }
     tags.push_back(Tag{item["Key"], item["Value"]});
   }
@@ -131,8 +134,8 @@ void WriteKeyMetadata(XmlWriter& xml, const AccessKeyInfo& k) {
 
 Status RunCreateUser(Request& r, XmlWriter& xml) {
   COFFER_ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFrom(r.params));
-  COFFER_ASSIGN_OR_RETURN(User u, r.service.CreateUser(r.user_name,
-                                                       r.params.Get("Path").value_or("/"), tags));
+  COFFER_ASSIGN_OR_RETURN(
+      User u, r.service.CreateUser(r.user_name, r.params.Get("Path").value_or("/"), tags));
   xml.Open("User");
   WriteUser(xml, r.service, u, /*with_tags=*/true);
   xml.Close();
@@ -166,8 +169,9 @@ Status RunDeleteUser(Request& r, XmlWriter&) { return r.service.DeleteUser(r.use
 
 Status RunTagUser(Request& r, XmlWriter&) {
   if (!r.params.Has("Tags.member.1.Key") && !r.params.Has("Tags.member.1.Value")) {
-    return Status::Validation("1 validation error detected: Value null at 'tags' failed to "
-                              "satisfy constraint: Member must not be null");
+    return Status::Validation(
+        "1 validation error detected: Value null at 'tags' failed to "
+        "satisfy constraint: Member must not be null");
   }
   COFFER_ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFrom(r.params));
   return r.service.TagUser(r.user_name, tags);
@@ -176,8 +180,9 @@ Status RunTagUser(Request& r, XmlWriter&) {
 Status RunUntagUser(Request& r, XmlWriter&) {
   COFFER_ASSIGN_OR_RETURN(std::vector<std::string> keys, r.params.StringList("TagKeys"));
   if (keys.empty()) {
-    return Status::Validation("1 validation error detected: Value null at 'tagKeys' failed to "
-                              "satisfy constraint: Member must not be null");
+    return Status::Validation(
+        "1 validation error detected: Value null at 'tagKeys' failed to "
+        "satisfy constraint: Member must not be null");
   }
   return r.service.UntagUser(r.user_name, keys);
 }
@@ -236,10 +241,9 @@ Status RunCreatePolicy(Request& r, XmlWriter& xml) {
   COFFER_ASSIGN_OR_RETURN(std::string document,
                           r.params.Required("PolicyDocument", "policyDocument"));
   COFFER_ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFrom(r.params));
-  COFFER_ASSIGN_OR_RETURN(
-      ManagedPolicy p,
-      r.service.CreatePolicy(name, r.params.Get("Path").value_or("/"), document,
-                             r.params.Get("Description").value_or(""), tags));
+  COFFER_ASSIGN_OR_RETURN(ManagedPolicy p,
+                          r.service.CreatePolicy(name, r.params.Get("Path").value_or("/"), document,
+                                                 r.params.Get("Description").value_or(""), tags));
   xml.Open("Policy");
   WritePolicy(xml, p);
   xml.Close();
@@ -335,10 +339,9 @@ Status RunDetachUserPolicy(Request& r, XmlWriter&) {
 
 Status RunListAttachedUserPolicies(Request& r, XmlWriter& xml) {
   COFFER_ASSIGN_OR_RETURN(PageRequest page, PageFrom(r.params));
-  COFFER_ASSIGN_OR_RETURN(
-      Page<AttachedPolicy> attached,
-      r.service.ListAttachedUserPolicies(r.user_name, r.params.Get("PathPrefix").value_or("/"),
-                                         page));
+  COFFER_ASSIGN_OR_RETURN(Page<AttachedPolicy> attached,
+                          r.service.ListAttachedUserPolicies(
+                              r.user_name, r.params.Get("PathPrefix").value_or("/"), page));
   xml.Open("AttachedPolicies");
   for (const AttachedPolicy& a : attached.items) {
     xml.Open("member").Element("PolicyName", a.name).Element("PolicyArn", a.arn).Close();
@@ -464,8 +467,8 @@ QueryResponse QueryApi::Handle(const QueryCall& call, std::string_view form_body
   auto fail_status = [&](const Status& status) {
     QueryError error = ErrorFor(status);
     // Server-side failures keep their detail for the logs (error_message), not for the client.
-    std::string message = error.sender_fault ? status.message()
-                                             : "An internal error occurred. Try again later.";
+    std::string message =
+        error.sender_fault ? status.message() : "An internal error occurred. Try again later.";
     QueryResponse r = fail(error, message);
     r.error_message = status.message();
     return r;
@@ -486,8 +489,8 @@ QueryResponse QueryApi::Handle(const QueryCall& call, std::string_view form_body
     // Echoed (escaped by ErrorXml), cut short.
     std::string shown = action_name->size() <= 64 ? *action_name : action_name->substr(0, 64);
     return fail(ErrorFor(Status(StatusCode::kUnknownOperation, "")),
-                "Could not find operation " + shown +
-                    " for version " + (version.empty() ? "NO_VERSION_SPECIFIED" : version));
+                "Could not find operation " + shown + " for version " +
+                    (version.empty() ? "NO_VERSION_SPECIFIED" : version));
   }
   response.read_only = spec->read_only;
 
@@ -495,8 +498,8 @@ QueryResponse QueryApi::Handle(const QueryCall& call, std::string_view form_body
   Request request{call, params, *service_, ""};
   std::string resource = "*";
   std::string policy_condition;
-  std::optional<PrincipalName> caller = ParsePrincipalArn(call.principal_arn,
-                                                          service_->account_id());
+  std::optional<PrincipalName> caller =
+      ParsePrincipalArn(call.principal_arn, service_->account_id());
   Status target_status = [&]() -> Status {
     switch (spec->target) {
       case Target::kAll:

@@ -43,14 +43,14 @@ struct QueryCall {
   std::string principal_arn;  // from the access key's record
   std::string access_key_id;
   std::string request_id;
-  std::string source_ip;      // without port; aws:SourceIp
+  std::string source_ip;  // without port; aws:SourceIp
   bool secure_transport = false;
-  std::int64_t now_ms = 0;    // aws:CurrentTime
+  std::int64_t now_ms = 0;  // aws:CurrentTime
 };
 
 struct QueryResponse {
   int http_status = 200;
-  std::string body;  // XML (text/xml)
+  std::string body;    // XML (text/xml)
   std::string action;  // the Action parameter as sent ("" if none)
   // ARNs the call named or touched (user, policy), allowed or denied: for the audit record.
   std::vector<std::string> resources;

@@ -1,10 +1,10 @@
 #include "iam/query_api.h"
 
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <cctype>
-#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
@@ -22,11 +22,11 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::IamFixture;
 using testing::kAllowAll;
 using testing::kAllowGetSecret;
 using testing::kAllowIam;
+using ::testing::Not;
 
 constexpr char kRoot[] = "arn:aws:iam::000000000000:root";
 
@@ -65,13 +65,20 @@ std::string Unescape(std::string_view s) {
     }
     std::size_t semi = s.find(';', i);
     std::string_view entity = s.substr(i + 1, semi - i - 1);
-    if (entity == "amp") out.push_back('&');
-    else if (entity == "lt") out.push_back('<');
-    else if (entity == "gt") out.push_back('>');
-    else if (entity == "quot") out.push_back('"');
-    else if (entity == "apos") out.push_back('\'');
-    else if (entity == "#xD") out.push_back('\r');
-    else ADD_FAILURE() << "unknown entity " << entity;
+    if (entity == "amp")
+      out.push_back('&');
+    else if (entity == "lt")
+      out.push_back('<');
+    else if (entity == "gt")
+      out.push_back('>');
+    else if (entity == "quot")
+      out.push_back('"');
+    else if (entity == "apos")
+      out.push_back('\'');
+    else if (entity == "#xD")
+      out.push_back('\r');
+    else
+      ADD_FAILURE() << "unknown entity " << entity;
     i = semi;
   }
   return out;
@@ -128,8 +135,8 @@ class QueryApiTest : public IamFixture {
     return api_.Handle(call, body);
   }
   QueryResponse Root(const std::string& action, const std::string& params = "") {
-    return Call(kRoot, "Action=" + action + "&Version=2010-05-08" +
-                           (params.empty() ? "" : "&" + params));
+    return Call(kRoot,
+                "Action=" + action + "&Version=2010-05-08" + (params.empty() ? "" : "&" + params));
   }
   static std::string Enc(const std::string& text) {
     std::string out;
@@ -153,8 +160,9 @@ class QueryApiTest : public IamFixture {
 // --- success shapes ---
 
 TEST_F(QueryApiTest, CreateUserResponseShape) {
-  QueryResponse r = Root("CreateUser", "UserName=bob&Path=%2Fteam%2F&Tags.member.1.Key=env&"
-                                       "Tags.member.1.Value=prod");
+  QueryResponse r = Root("CreateUser",
+                         "UserName=bob&Path=%2Fteam%2F&Tags.member.1.Key=env&"
+                         "Tags.member.1.Value=prod");
   ASSERT_EQ(r.http_status, 200) << r.body;
   EXPECT_EQ(r.action, "CreateUser");
   EXPECT_FALSE(r.read_only);
@@ -186,8 +194,9 @@ TEST_F(QueryApiTest, NoResultActionsHaveOnlyResponseMetadata) {
 TEST_F(QueryApiTest, PolicyDocumentsComeBackUrlEncoded) {
   const std::string doc = R"({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", )"
                           R"("Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})";
-  QueryResponse created = Root("CreatePolicy", "PolicyName=ExternalSecretsPolicy&PolicyDocument=" +
-                                                   Enc(doc) + "&Description=" + Enc("a & b"));
+  QueryResponse created =
+      Root("CreatePolicy", "PolicyName=ExternalSecretsPolicy&PolicyDocument=" + Enc(doc) +
+                               "&Description=" + Enc("a & b"));
   ASSERT_EQ(created.http_status, 200) << created.body;
   XmlNode c = ParseXml(created.body);
   const std::string arn = c.At("CreatePolicyResult/Policy/Arn");
@@ -208,9 +217,9 @@ TEST_F(QueryApiTest, PolicyDocumentsComeBackUrlEncoded) {
   EXPECT_EQ(root.At("GetPolicyVersionResult/PolicyVersion/IsDefaultVersion"), "true");
 
   ASSERT_EQ(Root("CreateUser", "UserName=u").http_status, 200);
-  ASSERT_EQ(Root("PutUserPolicy", "UserName=u&PolicyName=inl&PolicyDocument=" + Enc(doc))
-                .http_status,
-            200);
+  ASSERT_EQ(
+      Root("PutUserPolicy", "UserName=u&PolicyName=inl&PolicyDocument=" + Enc(doc)).http_status,
+      200);
   QueryResponse inl = Root("GetUserPolicy", "UserName=u&PolicyName=inl");
   ASSERT_EQ(inl.http_status, 200) << inl.body;
   EXPECT_EQ(FormUrlDecode(ParseXml(inl.body).At("GetUserPolicyResult/PolicyDocument")), doc);
@@ -267,8 +276,7 @@ TEST_F(QueryApiTest, ProtocolErrors) {
   QueryResponse unknown = Root("LaunchRocket");
   EXPECT_EQ(unknown.http_status, 400);
   EXPECT_EQ(unknown.error_code, "InvalidAction");
-  EXPECT_EQ(unknown.error_message,
-            "Could not find operation LaunchRocket for version 2010-05-08");
+  EXPECT_EQ(unknown.error_message, "Could not find operation LaunchRocket for version 2010-05-08");
 
   QueryResponse old = Call(kRoot, "Action=ListUsers&Version=2006-01-01");
   EXPECT_EQ(old.error_code, "InvalidAction");
@@ -324,10 +332,10 @@ class QueryApiAuthzTest : public QueryApiTest {
   // A user with `document` attached; returns its principal ARN.
   std::string UserWith(const std::string& name, const std::string& document) {
     EXPECT_EQ(Root("CreateUser", "UserName=" + name).http_status, 200);
-    EXPECT_EQ(Root("PutUserPolicy", "UserName=" + name + "&PolicyName=p&PolicyDocument=" +
-                                        Enc(document))
-                  .http_status,
-              200);
+    EXPECT_EQ(
+        Root("PutUserPolicy", "UserName=" + name + "&PolicyName=p&PolicyDocument=" + Enc(document))
+            .http_status,
+        200);
     return "arn:aws:iam::000000000000:user/" + name;
   }
 };
@@ -376,20 +384,18 @@ TEST_F(QueryApiAuthzTest, ResourceScopedPermissions) {
   QueryResponse mine = Call(selfie, "Action=CreateAccessKey&Version=2010-05-08");
   ASSERT_EQ(mine.http_status, 200) << mine.body;
   EXPECT_EQ(ParseXml(mine.body).At("CreateAccessKeyResult/AccessKey/UserName"), "selfie");
-  QueryResponse theirs =
-      Call(selfie, "Action=CreateAccessKey&Version=2010-05-08&UserName=other");
+  QueryResponse theirs = Call(selfie, "Action=CreateAccessKey&Version=2010-05-08&UserName=other");
   EXPECT_EQ(theirs.http_status, 403);
-  EXPECT_THAT(theirs.error_message,
-              HasSubstr("on resource: arn:aws:iam::000000000000:user/other"));
+  EXPECT_THAT(theirs.error_message, HasSubstr("on resource: arn:aws:iam::000000000000:user/other"));
 }
 
 TEST_F(QueryApiAuthzTest, DeletedUsersAndOtherAccountsAreDenied) {
   EXPECT_EQ(Call("arn:aws:iam::000000000000:user/ghost", "Action=ListUsers&Version=2010-05-08")
                 .http_status,
             403);
-  EXPECT_EQ(Call("arn:aws:iam::999999999999:root", "Action=ListUsers&Version=2010-05-08")
-                .http_status,
-            403);
+  EXPECT_EQ(
+      Call("arn:aws:iam::999999999999:root", "Action=ListUsers&Version=2010-05-08").http_status,
+      403);
 }
 
 TEST_F(QueryApiAuthzTest, PolicyChangesTakeEffectOnTheNextRequest) {
@@ -442,7 +448,9 @@ void CheckShape(const nlohmann::json& shapes, const std::string& shape_name, con
     }
   } else {
     EXPECT_TRUE(node.children.empty()) << where << " is a scalar with children";
-    if (type == "boolean") EXPECT_TRUE(node.text == "true" || node.text == "false") << where;
+    if (type == "boolean") {
+      EXPECT_TRUE(node.text == "true" || node.text == "false") << where;
+    }
     if (type == "integer") {
       EXPECT_FALSE(node.text.empty()) << where;
       EXPECT_EQ(node.text.find_first_not_of("0123456789"), std::string::npos) << where;
@@ -514,7 +522,8 @@ TEST_F(QueryApiTest, EveryActionMatchesTheBotocoreModel) {
     } else {
       EXPECT_EQ(root.children.size(), 1u) << action << " has a result the model does not";
     }
-    if (action == "CreateAccessKey") key_id = root.At("CreateAccessKeyResult/AccessKey/AccessKeyId");
+    if (action == "CreateAccessKey")
+      key_id = root.At("CreateAccessKeyResult/AccessKey/AccessKeyId");
   }
   // The access-key actions that need the id.
   for (const std::string action : {"UpdateAccessKey", "DeleteAccessKey"}) {
@@ -527,21 +536,41 @@ TEST_F(QueryApiTest, EveryActionMatchesTheBotocoreModel) {
   QueryResponse del = Root("DeleteUser", "UserName=alice");
   ASSERT_EQ(del.http_status, 200) << del.body;
   covered.insert("DeleteUser");
-  for (std::string_view action :
-       {"CreateUser", "GetUser", "ListUsers", "DeleteUser", "TagUser", "UntagUser",
-        "ListUserTags", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
-        "CreatePolicy", "GetPolicy", "GetPolicyVersion", "ListPolicies", "CreatePolicyVersion",
-        "ListPolicyVersions", "SetDefaultPolicyVersion", "DeletePolicyVersion", "DeletePolicy",
-        "AttachUserPolicy", "DetachUserPolicy", "ListAttachedUserPolicies", "PutUserPolicy",
-        "GetUserPolicy", "ListUserPolicies", "DeleteUserPolicy"}) {
+  for (std::string_view action : {"CreateUser",
+                                  "GetUser",
+                                  "ListUsers",
+                                  "DeleteUser",
+                                  "TagUser",
+                                  "UntagUser",
+                                  "ListUserTags",
+                                  "CreateAccessKey",
+                                  "ListAccessKeys",
+                                  "UpdateAccessKey",
+                                  "DeleteAccessKey",
+                                  "CreatePolicy",
+                                  "GetPolicy",
+                                  "GetPolicyVersion",
+                                  "ListPolicies",
+                                  "CreatePolicyVersion",
+                                  "ListPolicyVersions",
+                                  "SetDefaultPolicyVersion",
+                                  "DeletePolicyVersion",
+                                  "DeletePolicy",
+                                  "AttachUserPolicy",
+                                  "DetachUserPolicy",
+                                  "ListAttachedUserPolicies",
+                                  "PutUserPolicy",
+                                  "GetUserPolicy",
+                                  "ListUserPolicies",
+                                  "DeleteUserPolicy"}) {
     EXPECT_TRUE(QueryApi::IsKnownAction(action)) << action;
     EXPECT_EQ(covered.count(std::string(action)), 1u) << action << " not exercised";
   }
   // Every error code we emit is one the model declares for IAM (or a common Query error).
-  for (const char* shape : {"NoSuchEntityException", "EntityAlreadyExistsException",
-                            "DeleteConflictException", "LimitExceededException",
-                            "MalformedPolicyDocumentException", "InvalidInputException",
-                            "ConcurrentModificationException", "ServiceFailureException"}) {
+  for (const char* shape :
+       {"NoSuchEntityException", "EntityAlreadyExistsException", "DeleteConflictException",
+        "LimitExceededException", "MalformedPolicyDocumentException", "InvalidInputException",
+        "ConcurrentModificationException", "ServiceFailureException"}) {
     const nlohmann::json& error = shapes.at(shape).at("error");
     Status status = [&] {
       std::string code = error.at("code");

@@ -63,9 +63,8 @@ Result<bool> FormParams::Bool(std::string_view name, bool fallback) const {
                             ": expected true or false");
 }
 
-Result<std::optional<std::int64_t>> FormParams::Int(std::string_view name,
-                                                    std::string_view member, std::int64_t min,
-                                                    std::int64_t max) const {
+Result<std::optional<std::int64_t>> FormParams::Int(std::string_view name, std::string_view member,
+                                                    std::int64_t min, std::int64_t max) const {
   std::optional<std::string> v = Get(name);
   if (!v.has_value()) return std::optional<std::int64_t>();
   std::int64_t n = 0;
@@ -199,7 +198,7 @@ bool IsValidUtf8(std::string_view text) {
       cp = (cp << 6) | (cc & 0x3F);
     }
     if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)) return false;  // overlong
-    if (cp >= 0xD800 && cp <= 0xDFFF) return false;                              // surrogate
+    if (cp >= 0xD800 && cp <= 0xDFFF) return false;                                // surrogate
     if (cp > 0x10FFFF) return false;
     i += extra + 1;
   }
@@ -249,8 +248,8 @@ std::string UrlEncodePolicy(std::string_view document) {
   out.reserve(document.size() * 3 / 2);
   for (char ch : document) {
     unsigned char c = static_cast<unsigned char>(ch);
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '~';
     if (unreserved) {
       out.push_back(ch);
     } else {
@@ -270,14 +269,28 @@ std::string XmlEscape(std::string_view text) {
   for (char ch : text) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#xD;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;
       case '\t':
-      case '\n': out.push_back(ch); break;
+      case '\n':
+        out.push_back(ch);
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           out += "\xEF\xBF\xBD";  // U+FFFD: XML 1.0 has no way to carry these
@@ -343,25 +356,44 @@ std::string XmlWriter::Finish() {
 
 QueryError ErrorFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kNotFound: return {404, "NoSuchEntity", true};
-    case StatusCode::kAlreadyExists: return {409, "EntityAlreadyExists", true};
-    case StatusCode::kFailedPrecondition: return {409, "DeleteConflict", true};
-    case StatusCode::kResourceExhausted: return {409, "LimitExceeded", true};
-    case StatusCode::kMalformedPolicy: return {400, "MalformedPolicyDocument", true};
-    case StatusCode::kValidation: return {400, "ValidationError", true};
-    case StatusCode::kInvalidArgument: return {400, "InvalidInput", true};
-    case StatusCode::kAborted: return {409, "ConcurrentModification", true};
-    case StatusCode::kPermissionDenied: return {403, "AccessDenied", true};
-    case StatusCode::kUnknownOperation: return {400, "InvalidAction", true};
-    case StatusCode::kSerialization: return {400, "InvalidQueryParameter", true};
-    case StatusCode::kPayloadTooLarge: return {413, "RequestEntityTooLarge", true};
-    case StatusCode::kThrottled: return {400, "Throttling", true};
-    case StatusCode::kUnauthenticated: return {403, "InvalidClientTokenId", true};
-    case StatusCode::kInvalidSignature: return {403, "SignatureDoesNotMatch", true};
-    case StatusCode::kIncompleteSignature: return {400, "IncompleteSignature", true};
-    case StatusCode::kMissingAuthToken: return {403, "MissingAuthenticationToken", true};
-    case StatusCode::kUnavailable: return {503, "ServiceUnavailable", false};
-    default: return {500, "ServiceFailure", false};
+    case StatusCode::kNotFound:
+      return {404, "NoSuchEntity", true};
+    case StatusCode::kAlreadyExists:
+      return {409, "EntityAlreadyExists", true};
+    case StatusCode::kFailedPrecondition:
+      return {409, "DeleteConflict", true};
+    case StatusCode::kResourceExhausted:
+      return {409, "LimitExceeded", true};
+    case StatusCode::kMalformedPolicy:
+      return {400, "MalformedPolicyDocument", true};
+    case StatusCode::kValidation:
+      return {400, "ValidationError", true};
+    case StatusCode::kInvalidArgument:
+      return {400, "InvalidInput", true};
+    case StatusCode::kAborted:
+      return {409, "ConcurrentModification", true};
+    case StatusCode::kPermissionDenied:
+      return {403, "AccessDenied", true};
+    case StatusCode::kUnknownOperation:
+      return {400, "InvalidAction", true};
+    case StatusCode::kSerialization:
+      return {400, "InvalidQueryParameter", true};
+    case StatusCode::kPayloadTooLarge:
+      return {413, "RequestEntityTooLarge", true};
+    case StatusCode::kThrottled:
+      return {400, "Throttling", true};
+    case StatusCode::kUnauthenticated:
+      return {403, "InvalidClientTokenId", true};
+    case StatusCode::kInvalidSignature:
+      return {403, "SignatureDoesNotMatch", true};
+    case StatusCode::kIncompleteSignature:
+      return {400, "IncompleteSignature", true};
+    case StatusCode::kMissingAuthToken:
+      return {403, "MissingAuthenticationToken", true};
+    case StatusCode::kUnavailable:
+      return {503, "ServiceUnavailable", false};
+    default:
+      return {500, "ServiceFailure", false};
   }
 }
 

@@ -62,8 +62,8 @@ TEST(ParseFormTest, RejectsMalformedEscapes) {
 TEST(ParseFormTest, RejectsNamelessPairsAndInvalidUtf8) {
   EXPECT_FALSE(ParseForm("=value").ok());
   EXPECT_FALSE(ParseForm("a=%FF").ok());
-  EXPECT_FALSE(ParseForm("a=%C0%AF").ok());        // overlong '/'
-  EXPECT_FALSE(ParseForm("a=%ED%A0%80").ok());     // surrogate
+  EXPECT_FALSE(ParseForm("a=%C0%AF").ok());                      // overlong '/'
+  EXPECT_FALSE(ParseForm("a=%ED%A0%80").ok());                   // surrogate
   EXPECT_TRUE(ParseForm("a=%C3%A9%E2%82%AC%F0%9F%98%80").ok());  // é € 😀
 }
 
@@ -120,10 +120,11 @@ TEST(FormParamsTest, RequiredBoolAndInt) {
 }
 
 TEST(FormParamsTest, StringListInOrder) {
-  FormParams p = Form("TagKeys.member.2=b&TagKeys.member.1=a&TagKeys.member.10=j&"
-                      "TagKeys.member.3=c&TagKeys.member.4=d&TagKeys.member.5=e&"
-                      "TagKeys.member.6=f&TagKeys.member.7=g&TagKeys.member.8=h&"
-                      "TagKeys.member.9=i");
+  FormParams p = Form(
+      "TagKeys.member.2=b&TagKeys.member.1=a&TagKeys.member.10=j&"
+      "TagKeys.member.3=c&TagKeys.member.4=d&TagKeys.member.5=e&"
+      "TagKeys.member.6=f&TagKeys.member.7=g&TagKeys.member.8=h&"
+      "TagKeys.member.9=i");
   Result<std::vector<std::string>> keys = p.StringList("TagKeys");
   ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   EXPECT_THAT(*keys, ElementsAre("a", "b", "c", "d", "e", "f", "g", "h", "i", "j"));
@@ -142,8 +143,9 @@ TEST(FormParamsTest, ListsMustBeNumberedFromOneWithoutGaps) {
 }
 
 TEST(FormParamsTest, StructList) {
-  FormParams p = Form("Tags.member.1.Key=team&Tags.member.1.Value=ml&Tags.member.2.Key=env&"
-                      "Tags.member.2.Value=");
+  FormParams p = Form(
+      "Tags.member.1.Key=team&Tags.member.1.Value=ml&Tags.member.2.Key=env&"
+      "Tags.member.2.Value=");
   Result<std::vector<std::map<std::string, std::string>>> tags =
       p.StructList("Tags", {"Key", "Value"});
   ASSERT_TRUE(tags.ok()) << tags.status().ToString();
@@ -172,11 +174,11 @@ TEST(UrlEncodePolicyTest, EncodesEverythingButUnreservedWithPercent20ForSpace) {
 TEST(IsValidUtf8Test, Cases) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));   // U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
   EXPECT_FALSE(IsValidUtf8("\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));      // overlong
+  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));  // overlong
 }
 
 // --- XML ---

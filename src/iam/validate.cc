@@ -15,8 +15,8 @@ bool IsNameChar(char c) {
 }
 
 Status PatternError(std::string_view value, std::string_view member, std::string_view pattern) {
-  return Status::Validation("1 validation error detected: Value '" + std::string(value) +
-                            "' at '" + std::string(member) +
+  return Status::Validation("1 validation error detected: Value '" + std::string(value) + "' at '" +
+                            std::string(member) +
                             "' failed to satisfy constraint: Member must satisfy regular "
                             "expression pattern: " +
                             std::string(pattern));
@@ -26,8 +26,7 @@ Status LengthError(std::string_view value, std::string_view member, std::size_t 
                    std::size_t max) {
   if (value.size() < min) {
     return Status::Validation("1 validation error detected: Value '" + std::string(value) +
-                              "' at '" +
-                              std::string(member) +
+                              "' at '" + std::string(member) +
                               "' failed to satisfy constraint: Member must have length greater "
                               "than or equal to " +
                               std::to_string(min));
@@ -60,14 +59,15 @@ std::size_t CodePoints(std::string_view s) {
 bool IsTagChar(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   if (u >= 0x80) return true;
-  return std::isalnum(u) || c == ' ' || c == '_' || c == '.' || c == ':' || c == '/' ||
-         c == '=' || c == '+' || c == '-' || c == '@';
+  return std::isalnum(u) || c == ' ' || c == '_' || c == '.' || c == ':' || c == '/' || c == '=' ||
+         c == '+' || c == '-' || c == '@';
 }
 
 Status ValidateTagKey(std::string_view key) {
   if (key.empty() || CodePoints(key) > 128) return LengthError(key, "tags.member.key", 1, 128);
   for (char c : key) {
-    if (!IsTagChar(c)) return PatternError(key, "tags.member.key", "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+");
+    if (!IsTagChar(c))
+      return PatternError(key, "tags.member.key", "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+");
   }
   return Status::Ok();
 }
@@ -155,11 +155,11 @@ Status ValidatePolicyArn(std::string_view arn) {
     std::string_view rest = arn.substr(prefix.size());
     std::size_t colon = rest.find(':');
     std::string_view account = rest.substr(0, colon);
-    bool account_ok = account == "aws" ||
-                      (account.size() == 12 &&
-                       account.find_first_not_of("0123456789") == std::string_view::npos);
-    ok = colon != std::string_view::npos && account_ok &&
-         rest.substr(colon + 1, 7) == "policy/" && rest.back() != '/';
+    bool account_ok =
+        account == "aws" ||
+        (account.size() == 12 && account.find_first_not_of("0123456789") == std::string_view::npos);
+    ok = colon != std::string_view::npos && account_ok && rest.substr(colon + 1, 7) == "policy/" &&
+         rest.back() != '/';
   }
   if (!ok) return Status::InvalidArgument("ARN " + std::string(arn) + " is not valid.");
   return Status::Ok();
@@ -200,8 +200,9 @@ Status ValidateTags(const std::vector<Tag>& tags) {
     // Tag keys are case-insensitive in IAM.
     std::string lower = UserKey(t.key);
     if (!keys.insert(lower).second) {
-      return Status::InvalidArgument("Duplicate tag keys found. Please note that Tag keys are "
-                                     "case insensitive.");
+      return Status::InvalidArgument(
+          "Duplicate tag keys found. Please note that Tag keys are "
+          "case insensitive.");
     }
   }
   return Status::Ok();
@@ -209,9 +210,10 @@ Status ValidateTags(const std::vector<Tag>& tags) {
 
 Status ValidateTagKeys(const std::vector<std::string>& keys) {
   if (keys.size() > kMaxTags) {
-    return Status::Validation("1 validation error detected: Value at 'tagKeys' failed to "
-                              "satisfy constraint: Member must have length less than or equal "
-                              "to 50");
+    return Status::Validation(
+        "1 validation error detected: Value at 'tagKeys' failed to "
+        "satisfy constraint: Member must have length less than or equal "
+        "to 50");
   }
   for (const std::string& k : keys) COFFER_RETURN_IF_ERROR(ValidateTagKey(k));
   return Status::Ok();

@@ -452,7 +452,8 @@ Status SqliteStore::DeleteIamEntity(const std::string& kind, const std::string& 
     if (c.Changes() == 1) return Status::Ok();
     // Nothing deleted: tell an absent row from a stale revision.
     COFFER_ASSIGN_OR_RETURN(
-        Statement probe, c.Prepare("SELECT revision FROM iam_entities WHERE kind = ?1 AND key = ?2"));
+        Statement probe,
+        c.Prepare("SELECT revision FROM iam_entities WHERE kind = ?1 AND key = ?2"));
     probe.BindText(1, kind).BindText(2, key);
     COFFER_ASSIGN_OR_RETURN(bool row, probe.Step("reading an IAM entity's revision"));
     if (!row) return Status::NotFound("IAM entity not found");

@@ -10,11 +10,12 @@
 // acknowledged before it started.
 //
 // Writes use group commit. One writer thread owns the only read-write connection. Commit(),
-// PutAccessKey(), PutIamEntity() and the other writes enqueue an operation and block until it is done. The writer
-// takes everything queued (up to max_batch), runs BEGIN IMMEDIATE, applies each operation inside
-// its own SAVEPOINT (a revision conflict or a constraint error rolls back only that operation),
-// then one COMMIT, that is one WAL fsync for the whole batch, and only then completes the
-// callers. If BEGIN or COMMIT fails, every operation of the batch fails and none is acknowledged.
+// PutAccessKey(), PutIamEntity() and the other writes enqueue an operation and block until it is
+// done. The writer takes everything queued (up to max_batch), runs BEGIN IMMEDIATE, applies each
+// operation inside its own SAVEPOINT (a revision conflict or a constraint error rolls back only
+// that operation), then one COMMIT, that is one WAL fsync for the whole batch, and only then
+// completes the callers. If BEGIN or COMMIT fails, every operation of the batch fails and none is
+// acknowledged.
 // Another process (`coffer keys rotate`) may write the same file; the busy timeout covers waiting
 // for its write lock.
 //
