@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """Turns the per-round measurements of bench/run.sh into the markdown report.
 
-  report.py RESULTS_TSV META_JSON OUT_MD
+  report.py RESULTS_TSV AUDIT_TSV META_JSON OUT_MD
 
 RESULTS_TSV lines: kind round requests rps p50_us p90_us p99_us max_us cpu_us bg_pct errors
-  kind is get-coffer, get-nginx, create, put, hot (one shared secret) or setup (ignored); rps
-  counts only HTTP 200s; cpu_us is the server's CPU time (user + system) per request; bg_pct is
-  how busy the machine was in the second before the round started.
+  kind is get-baseline (coffer, --audit=false, root key), get-secured (coffer, auditing on, read
+  by the least-privilege IAM user), get-nginx, create-baseline, create-secured, put-baseline,
+  put-secured, hot (one shared secret, secured) or setup (ignored); rps counts only HTTP 200s;
+  cpu_us is the server's CPU time (user + system) per request; bg_pct is how busy the machine was
+  in the second before the round started.
+AUDIT_TSV lines: round wrk_requests new_records new_bytes, for each get-secured round: what wrk
+  counted and what the secured server's audit segments grew by during that round.
 META_JSON: {"date", "machine", "versions", "setup", ...} strings, written by run.sh.
 Prints the report and writes it to OUT_MD. Exit code 0; the verdicts are in the text.
 """
@@ -15,6 +19,9 @@ import json
 import statistics
 import sys
 
+# Issue 3: the secured GetSecretValue keeps at least 75% of the baseline's throughput.
+SECURED_RATIO_TARGET = 0.75
+# Issue 2.
 GET_RATIO_TARGET = 0.40
 GET_P99_TARGET_US = 2000
 PUT_RPS_TARGET = 2000
@@ -35,8 +42,30 @@ def load(path):
     return rows
 
 
+def load_audit(path):
+    rounds = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if parts:
+                rnd, requests, records, size = (int(x) for x in parts[:4])
+                rounds.append(dict(round=rnd, requests=requests, records=records, bytes=size))
+    return rounds
+
+
 def median(rows, key):
     return statistics.median(r[key] for r in rows) if rows else float("nan")
+
+
+def by_round(rows):
+    return {r["round"]: r for r in rows}
+
+
+def ratios(num_rows, den_rows):
+    """Per-round ratios num/den of rounds both have, in round order."""
+    num, den = by_round(num_rows), by_round(den_rows)
+    return [(rnd, num[rnd]["rps"] / den[rnd]["rps"])
+            for rnd in sorted(num) if rnd in den and den[rnd]["rps"]]
 
 
 def ms(us):
@@ -47,24 +76,47 @@ def num(x):
     return f"{x:,.0f}"
 
 
+def pct(x):
+    return f"{x:.0%}"
+
+
 def yes(ok):
     return "**yes**" if ok else "**NO**"
 
 
 def main():
-    results, meta_path, out_path = sys.argv[1:4]
+    results, audit_path, meta_path, out_path = sys.argv[1:5]
     rows = load(results)
+    audit = load_audit(audit_path)
     with open(meta_path) as f:
         meta = json.load(f)
-    coffer, nginx = rows.get("get-coffer", []), rows.get("get-nginx", [])
-    puts, creates, hot = rows.get("put", []), rows.get("create", []), rows.get("hot", [])
+    base, sec, nginx = (rows.get(k, []) for k in ("get-baseline", "get-secured", "get-nginx"))
+    put_b, put_s = rows.get("put-baseline", []), rows.get("put-secured", [])
+    create_s, hot = rows.get("create-secured", []), rows.get("hot", [])
+    conns = meta["connections"]
 
-    c_rps, n_rps = median(coffer, "rps"), median(nginx, "rps")
-    c_p99, n_p99 = median(coffer, "p99"), median(nginx, "p99")
-    ratio = c_rps / n_rps if n_rps else float("nan")
-    p_rps, p_p99 = median(puts, "rps"), median(puts, "p99")
-    c_cpu, n_cpu = median(coffer, "cpu"), median(nginx, "cpu")
+    sec_ratios = ratios(sec, base)
+    sec_ratio = statistics.median(r for _, r in sec_ratios) if sec_ratios else float("nan")
+    base_nginx = ratios(base, nginx)
+    base_nginx_ratio = statistics.median(r for _, r in base_nginx) if base_nginx else float("nan")
+    sec_nginx = ratios(sec, nginx)
+    sec_nginx_ratio = statistics.median(r for _, r in sec_nginx) if sec_nginx else float("nan")
+    put_ratios = ratios(put_s, put_b)
+    put_ratio = statistics.median(r for _, r in put_ratios) if put_ratios else float("nan")
+
+    b_p99, s_p99, n_p99 = median(base, "p99"), median(sec, "p99"), median(nginx, "p99")
+    b_cpu, s_cpu, n_cpu = median(base, "cpu"), median(sec, "cpu"), median(nginx, "cpu")
+    ps_rps = median(put_s, "rps")
     max_bg = max((r["bg"] for kind in rows.values() for r in kind), default=0)
+
+    audit_requests = sum(a["requests"] for a in audit)
+    audit_records = sum(a["records"] for a in audit)
+    audit_bytes = sum(a["bytes"] for a in audit)
+    per_record = audit_bytes / audit_records if audit_records else float("nan")
+    audit_secs = len(audit) * float(meta["duration"]) if audit else float("nan")
+
+    def per_round(pairs):
+        return ", ".join(pct(r) for _, r in pairs)
 
     lines = [
         "# coffer benchmark results",
@@ -74,62 +126,115 @@ def main():
         f"- Machine: {meta['machine']}",
         f"- Versions: {meta['versions']}",
         f"- Storage: {meta['storage']}",
-        "- The load generators (wrk, put_load) and the server under test share the same cores;",
+        "- Two coffer servers from the same binary, each with its own data dir on that disk:",
+        "  **baseline** = `--audit=false`, GetSecretValue signed with the root key (the issue-2",
+        "  set-up); **secured** = auditing on (the default: one hash-chained record appended per",
+        "  request before it is answered), GetSecretValue signed with the access key of IAM user",
+        "  `bench`, made with the aws CLI and holding only the seed guide's",
+        "  `ExternalSecretsPolicy` (checked before measuring: the user is denied a secret outside",
+        "  `ml-platform/` and PutSecretValue). The put rounds use the root key on both servers.",
+        "- The load generators (wrk, put_load) and the servers under test share the same cores;",
         "  nothing is pinned. Every figure is the median of the rounds (p99 = median of the",
-        "  rounds' p99s).",
+        "  rounds' p99s; a ratio = median of the per-round ratios, rounds being interleaved).",
         f"- Background load: the machine was at most {max_bg:.0f}% busy in the second before a"
-        " round started" + (" (other work was running: the throughput figures are low, the"
-                            " server CPU per request still holds)." if max_bg > 10 else "."),
+        " round started" + (" (other work was running: the absolute throughput figures are low;"
+                            " the same-run ratios and the server CPU per request still hold)."
+                            if max_bg > 10 else "."),
         "",
         "| What | Median result | Target | Met |",
         "| --- | --- | --- | --- |",
-        f"| GetSecretValue, coffer, SigV4-signed, {meta['connections']} connections | "
-        f"{num(c_rps)} req/s, p50 {ms(median(coffer, 'p50'))}, p99 {ms(c_p99)} | | |",
-        f"| Baseline: nginx, same {meta['body_bytes']}-byte body, {meta['connections']} "
-        f"connections | {num(n_rps)} req/s, p50 {ms(median(nginx, 'p50'))}, p99 {ms(n_p99)} | "
+        f"| GetSecretValue, **baseline** (no audit, root key), {conns} connections | "
+        f"{num(median(base, 'rps'))} req/s, p50 {ms(median(base, 'p50'))}, p99 {ms(b_p99)} | | |",
+        f"| GetSecretValue, **secured** (audit on, least-privilege IAM user), {conns} connections"
+        f" | {num(median(sec, 'rps'))} req/s, p50 {ms(median(sec, 'p50'))}, p99 {ms(s_p99)} | | |",
+        f"| nginx, same {meta['body_bytes']}-byte body, {conns} connections | "
+        f"{num(median(nginx, 'rps'))} req/s, p50 {ms(median(nginx, 'p50'))}, p99 {ms(n_p99)} | "
         "| |",
-        f"| Server CPU per request (user + system), coffer / nginx | {c_cpu:.0f} us / "
-        f"{n_cpu:.0f} us = {c_cpu / n_cpu if n_cpu else float('nan'):.1f}x | | |",
-        f"| GetSecretValue throughput, coffer / nginx | {ratio:.0%} | >= 40% | "
-        f"{yes(ratio >= GET_RATIO_TARGET)} |",
-        f"| GetSecretValue p99 | {ms(c_p99)} | < 2 ms | {yes(c_p99 < GET_P99_TARGET_US)} |",
-        f"| PutSecretValue, durable, {meta['connections']} connections | {num(p_rps)} writes/s, "
-        f"p50 {ms(median(puts, 'p50'))}, p99 {ms(p_p99)}, {median(puts, 'cpu'):.0f} us CPU/write | "
-        ">= 2,000 writes/s | "
-        f"{yes(p_rps >= PUT_RPS_TARGET)} |",
+        f"| Server CPU per request (user + system): baseline / secured / nginx | "
+        f"{b_cpu:.0f} us / {s_cpu:.0f} us / {n_cpu:.0f} us | | |",
+        f"| **Secured / baseline GetSecretValue throughput** (per round: "
+        f"{per_round(sec_ratios)}) | **{pct(sec_ratio)}** | >= 75% (issue 3) | "
+        f"{yes(sec_ratio >= SECURED_RATIO_TARGET)} |",
+        f"| Audit records appended during the secured GET rounds | {num(audit_records)} records "
+        f"for {num(audit_requests)} requests counted by wrk "
+        f"({audit_records - audit_requests:+,}: requests in flight when wrk stopped), "
+        f"{per_record:,.0f} bytes/record, {audit_bytes / 1e6:,.0f} MB "
+        f"({audit_bytes / 1e6 / audit_secs:,.1f} MB/s) | one per request | "
+        f"{yes(bool(audit) and audit_records >= audit_requests)} |",
+        f"| Baseline / nginx throughput (per round: {per_round(base_nginx)}) | "
+        f"{pct(base_nginx_ratio)} | >= 40% (issue 2) | "
+        f"{yes(base_nginx_ratio >= GET_RATIO_TARGET)} |",
+        f"| Secured / nginx throughput (per round: {per_round(sec_nginx)}) | "
+        f"{pct(sec_nginx_ratio)} | | |",
+        f"| GetSecretValue p99, baseline / secured | {ms(b_p99)} / {ms(s_p99)} | "
+        f"< 2 ms (issue 2) | {yes(b_p99 < GET_P99_TARGET_US)} / {yes(s_p99 < GET_P99_TARGET_US)} |",
+        f"| PutSecretValue, durable, **secured** (audit on), {conns} connections | "
+        f"{num(ps_rps)} writes/s, p50 {ms(median(put_s, 'p50'))}, p99 "
+        f"{ms(median(put_s, 'p99'))}, {median(put_s, 'cpu'):.0f} us CPU/write | "
+        f">= 2,000 writes/s (issue 2) | {yes(ps_rps >= PUT_RPS_TARGET)} |",
+        f"| PutSecretValue, durable, baseline (no audit), {conns} connections | "
+        f"{num(median(put_b, 'rps'))} writes/s, p50 {ms(median(put_b, 'p50'))}, p99 "
+        f"{ms(median(put_b, 'p99'))}, {median(put_b, 'cpu'):.0f} us CPU/write | | |",
+        f"| (informational) PutSecretValue secured / baseline (per round: "
+        f"{per_round(put_ratios)}) | {pct(put_ratio)} | | |",
     ]
     if hot:
         h = hot[0]
         lines.append(
-            f"| (informational) PutSecretValue, ONE secret shared by {meta['connections']} "
-            f"connections | {num(h['rps'])} writes/s succeeded; "
+            f"| (informational) PutSecretValue, ONE secret shared by {conns} connections, secured "
+            f"| {num(h['rps'])} writes/s succeeded; "
             f"{h['errors'] / h['requests']:.1%} of {num(h['requests'])} requests failed | | |")
-    if creates:
+    if create_s:
         lines.append(
-            f"| (set-up) CreateSecret, durable, {meta['connections']} connections | "
-            f"{num(median(creates, 'rps'))} creates/s, p99 {ms(median(creates, 'p99'))} | | |")
+            f"| (set-up) CreateSecret, durable, secured, {conns} connections | "
+            f"{num(median(create_s, 'rps'))} creates/s, p99 {ms(median(create_s, 'p99'))} | | |")
+    if meta.get("audit_total_records"):
+        lines.append(
+            f"| (set-up) The secured server's whole audit trail at the end of the run | "
+            f"{num(int(meta['audit_total_records']))} records, "
+            f"{int(meta['audit_total_bytes']) / 1e6:,.0f} MB | | |")
+
     lines += [
         "",
-        "Per round:",
+        "GetSecretValue per round (in the order run: baseline, secured, nginx):",
         "",
-        "| Round | coffer GET req/s | p99 | CPU/req | nginx req/s | p99 | CPU/req | ratio | "
-        "Put writes/s | p99 | CPU/write | background busy before GET, nginx, Put |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| Round | baseline req/s | p99 | CPU/req | secured req/s | p99 | CPU/req | "
+        "secured / baseline | audit records (vs wrk) | nginx req/s | p99 | CPU/req | "
+        "baseline / nginx | background busy before baseline, secured, nginx |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    rounds = sorted({r["round"] for kind in (coffer, nginx, puts) for r in kind})
-    for rnd in rounds:
-        def pick(kind_rows):
-            return next((r for r in kind_rows if r["round"] == rnd), None)
-        c, n, p = pick(coffer), pick(nginx), pick(puts)
-        def us(r):
-            return f"{r['cpu']:.0f} us"
-        cells = [str(rnd)]
-        cells += [num(c["rps"]), ms(c["p99"]), us(c)] if c else ["-"] * 3
-        cells += [num(n["rps"]), ms(n["p99"]), us(n)] if n else ["-"] * 3
-        cells.append(f"{c['rps'] / n['rps']:.0%}" if c and n else "-")
-        cells += [num(p["rps"]), ms(p["p99"]), us(p)] if p else ["-"] * 3
-        cells.append(", ".join(f"{r['bg']:.0f}%" if r else "-" for r in (c, n, p)))
+    b_by, s_by, n_by, a_by = by_round(base), by_round(sec), by_round(nginx), by_round(audit)
+
+    def cells3(r):
+        return [num(r["rps"]), ms(r["p99"]), f"{r['cpu']:.0f} us"] if r else ["-"] * 3
+
+    def ratio_cell(a, b):
+        return pct(a["rps"] / b["rps"]) if a and b and b["rps"] else "-"
+
+    def bg_cell(*rs):
+        return ", ".join(f"{r['bg']:.0f}%" if r else "-" for r in rs)
+
+    for rnd in sorted(set(b_by) | set(s_by) | set(n_by)):
+        b, s, n, a = b_by.get(rnd), s_by.get(rnd), n_by.get(rnd), a_by.get(rnd)
+        cells = [str(rnd)] + cells3(b) + cells3(s) + [ratio_cell(s, b)]
+        cells.append(f"{num(a['records'])} ({a['records'] - a['requests']:+,})" if a else "-")
+        cells += cells3(n) + [ratio_cell(b, n), bg_cell(b, s, n)]
         lines.append("| " + " | ".join(cells) + " |")
+
+    lines += [
+        "",
+        "PutSecretValue per round (in the order run: baseline, secured):",
+        "",
+        "| Round | baseline writes/s | p99 | CPU/write | secured writes/s | p99 | CPU/write | "
+        "secured / baseline | background busy before baseline, secured |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    pb_by, ps_by = by_round(put_b), by_round(put_s)
+    for rnd in sorted(set(pb_by) | set(ps_by)):
+        b, s = pb_by.get(rnd), ps_by.get(rnd)
+        cells = [str(rnd)] + cells3(b) + cells3(s) + [ratio_cell(s, b), bg_cell(b, s)]
+        lines.append("| " + " | ".join(cells) + " |")
+
     lines += ["", "How it was measured: see bench/README.md.", ""]
     text = "\n".join(lines)
     print(text)

@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# coffer benchmark: GetSecretValue vs an nginx baseline, and durable PutSecretValue, in one run.
+# coffer benchmark: GetSecretValue vs an nginx baseline, the cost of least privilege and auditing,
+# and durable PutSecretValue, in one run.
 #
 #   bash bench/run.sh
 #
-# 1. installs what is missing (apt-get): the build deps, wrk, nginx, curl, python3-botocore;
+# 1. installs what is missing (apt-get): the build deps, wrk, nginx, curl, python3-botocore, awscli;
 # 2. builds `coffer` in Release in build-bench/ (or uses $COFFER_BIN) and bench/put_load.cc;
-# 3. starts `coffer server --dev` on 127.0.0.1 with a data dir on disk, with fixed root
-#    credentials, and creates a secret holding a 200-byte JSON of database credentials;
-# 4. pre-signs a GetSecretValue request with botocore and replays it with wrk (-t2 -c32 -d10s);
+# 3. starts two `coffer server --dev` on 127.0.0.1 from the same binary, each with its own data
+#    dir on disk and the same fixed root credentials:
+#      "baseline": --audit=false, read with the ROOT key (the issue-2 set-up);
+#      "secured":  auditing on (the default), read by an IAM user "bench" made with the real aws CLI
+#                  (create-user, create-policy ExternalSecretsPolicy, attach-user-policy,
+#                  create-access-key) whose only permissions are the seed guide's policy;
+#    and creates the same secret in both, ml-platform/bench/db-credentials, a 200-byte JSON of
+#    database credentials; checks that the user is really confined (denied elsewhere);
+# 4. pre-signs a GetSecretValue request per server with botocore and replays it with wrk
+#    (-t2 -c32 -d10s), counting the audit records the secured server appends in each round;
 # 5. runs Debian's nginx answering a body of exactly the same size, same wrk script, interleaved
-#    with coffer round by round (coffer, nginx, coffer, nginx, ...);
+#    with the servers round by round (baseline, secured, nginx, baseline, ...);
 # 6. runs put_load: 32 connections of PutSecretValue, each request with a fresh
-#    ClientRequestToken and its own SigV4 signature, acknowledged only once durable;
+#    ClientRequestToken and its own SigV4 signature, acknowledged only once durable, against both
+#    servers (root key), interleaved;
 # 7. prints the markdown table and writes it to bench/results.md.
 #
 # Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (10 s), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2), BENCH_PUT_SECRETS (2048), BENCH_VALUE_BYTES (200), COFFER_BIN (skip the
 # build), COFFER_BENCH_BUILD_DIR (build-bench), BENCH_WORK_DIR (a fresh dir under /var/tmp),
-# BENCH_RESULTS (bench/results.md), BENCH_PROFILE=1 (also record `perf` profiles of the server,
+# BENCH_RESULTS (bench/results.md), BENCH_PROFILE=1 (also record `perf` profiles of the servers,
 # see bench/README.md).
 set -euo pipefail
 
@@ -31,7 +40,9 @@ VALUE_BYTES="${BENCH_VALUE_BYTES:-200}"
 BUILD_DIR="${COFFER_BENCH_BUILD_DIR:-$ROOT/build-bench}"
 RESULTS_MD="${BENCH_RESULTS:-$ROOT/bench/results.md}"
 REGION=us-east-1
+ACCOUNT_ID=000000000000
 PY=/usr/bin/python3
+AWS=/usr/bin/aws  # Debian's awscli (v2), not whatever `aws` is first on PATH
 # Fixed, deterministic root credentials; the server honours these in --dev mode.
 export COFFER_ROOT_ACCESS_KEY_ID="${COFFER_ROOT_ACCESS_KEY_ID:-AKIACOFFERBENCH00001}"
 export COFFER_ROOT_SECRET_ACCESS_KEY="${COFFER_ROOT_SECRET_ACCESS_KEY:-benchBenchBenchBenchBenchBenchBench0001}"
@@ -68,7 +79,7 @@ trap 'exit 130' INT TERM
 install_deps() {
   source "$ROOT/tools/deps.sh"
   coffer_install_deps build
-  coffer_install_packages wrk nginx curl python3 python3-botocore
+  coffer_install_packages wrk nginx curl python3 python3-botocore awscli
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -110,29 +121,37 @@ wait_for_http() {  # URL: waits up to 30 s for any HTTP answer
   return 1
 }
 
+# start_coffer NAME ARGS...: a coffer server on a port of its own with its data dir on disk,
+# $WORK/data-NAME; ARGS are added to its command line. Sets NAME_PID, NAME_PORT and NAME_URL
+# (NAME upper-cased: BASELINE_URL, ...). Both servers use the same fixed root credentials.
 start_coffer() {
-  local -a args=(server --dev --listen 127.0.0.1:0 --port-file "$WORK/coffer.port"
-                 --data-dir "$WORK/data" --region "$REGION")
+  local name="$1"
+  shift
+  local var="${name^^}" dir="$WORK/data-$name" port_file="$WORK/coffer-$name.port"
+  local log_file="$WORK/coffer-$name.log"
+  local -a args=(server --dev --listen 127.0.0.1:0 --port-file "$port_file"
+                 --data-dir "$dir" --region "$REGION" --account-id "$ACCOUNT_ID" "$@")
   # Per-request info logging would be measured too; ask for warnings only if the flag exists.
   if "$COFFER_BIN" server --help 2>&1 | grep -q -- '--log-level'; then
     args+=(--log-level warn)
   fi
-  mkdir -p "$WORK/data"
-  chmod 700 "$WORK/data"
-  log "starting: $COFFER_BIN ${args[*]}"
-  "$COFFER_BIN" "${args[@]}" >"$WORK/coffer.log" 2>&1 &
-  COFFER_PID=$!
-  PIDS+=("$COFFER_PID")
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  log "starting $name: $COFFER_BIN ${args[*]}"
+  "$COFFER_BIN" "${args[@]}" >"$log_file" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
   for _ in $(seq 300); do
-    [[ -s "$WORK/coffer.port" ]] && break
-    kill -0 "$COFFER_PID" 2>/dev/null || { tail -20 "$WORK/coffer.log" >&2; die "coffer exited"; }
+    [[ -s "$port_file" ]] && break
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$log_file" >&2; die "coffer ($name) exited"; }
     sleep 0.1
   done
-  COFFER_PORT="$(tr -dc 0-9 <"$WORK/coffer.port")"
-  [[ -n "$COFFER_PORT" ]] || die "coffer wrote no port to $WORK/coffer.port"
-  COFFER_URL="http://127.0.0.1:$COFFER_PORT"
-  wait_for_http "$COFFER_URL/healthz" || die "coffer does not answer on $COFFER_URL"
-  log "coffer listening on $COFFER_URL (pid $COFFER_PID)"
+  local port
+  port="$(tr -dc 0-9 <"$port_file")"
+  [[ -n "$port" ]] || die "coffer ($name) wrote no port to $port_file"
+  declare -g "${var}_PID=$pid" "${var}_PORT=$port" "${var}_URL=http://127.0.0.1:$port"
+  wait_for_http "http://127.0.0.1:$port/healthz" || die "coffer ($name) does not answer on $port"
+  log "coffer $name listening on http://127.0.0.1:$port (pid $pid)"
 }
 
 free_port() {
@@ -183,15 +202,27 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
-# 4./5. GetSecretValue with wrk, against coffer and nginx.
+# 4./5. GetSecretValue with wrk, against the two coffer servers and nginx.
 awsreq() { "$PY" "$ROOT/bench/awsreq.py" "$@"; }
 
-GET_SECRET=bench/db-credentials
+# The secret both servers hold; under ml-platform/ so that ExternalSecretsPolicy allows reading it.
+GET_SECRET=ml-platform/bench/db-credentials
 get_body() { printf '{"SecretId":"%s"}' "$GET_SECRET"; }
 
-presign_get() {  # -> $WORK/get.lua and $WORK/get.curl, fresh signature (valid 5 minutes)
-  awsreq presign --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
-    --body "$(get_body)" --lua "$WORK/get.lua" --curl "$WORK/get.curl"
+# The least-privilege user's key, set by setup_least_privilege (never logged, never on a command
+# line: awsreq.py reads it from the environment).
+USER_KEY_ID=""
+USER_SECRET_KEY=""
+as_user() { BENCH_ACCESS_KEY_ID="$USER_KEY_ID" BENCH_SECRET_ACCESS_KEY="$USER_SECRET_KEY" "$@"; }
+
+# presign_get: fresh signatures (each valid 5 minutes) -> $WORK/get-baseline.{lua,curl} signed
+# with the root key for the baseline server, $WORK/get-secured.{lua,curl} signed with the IAM
+# user's key for the secured server. nginx is sent the baseline's request.
+presign_get() {
+  awsreq presign --endpoint "$BASELINE_URL" --region "$REGION" --action GetSecretValue \
+    --body "$(get_body)" --lua "$WORK/get-baseline.lua" --curl "$WORK/get-baseline.curl"
+  as_user awsreq presign --endpoint "$SECURED_URL" --region "$REGION" --action GetSecretValue \
+    --body "$(get_body)" --lua "$WORK/get-secured.lua" --curl "$WORK/get-secured.curl"
 }
 
 field() {  # field "name=v name2=v2 ..." name2 -> v2 (0 when absent)
@@ -246,42 +277,80 @@ background_busy() {  # percent of all cores busy during one second, before we ad
   echo $((total > 0 ? busy * 100 / total : 0))
 }
 
-# run_wrk KIND ROUND URL PID: one wrk round against URL whose server process is PID.
+# run_wrk KIND ROUND URL PID LUA: one wrk round replaying the request of LUA (a get-*.lua) against
+# URL whose server process is PID. Sets WRK_REQUESTS to the requests wrk completed.
 run_wrk() {
-  local kind="$1" round="$2" url="$3" pid="$4" out="$WORK/wrk-$1-$2.txt"
+  local kind="$1" round="$2" url="$3" pid="$4" lua="$5" out="$WORK/wrk-$1-$2.txt"
   local bg t0
   bg="$(background_busy)"
   t0="$(cpu_ticks "$pid")"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/get.lua" "$url/" \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" "$url/" \
     >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed against $kind"; }
   local ticks=$(($(cpu_ticks "$pid") - t0))
   local line
   line="$(grep '^BENCH ' "$out")" || { cat "$out" >&2; die "no BENCH line from wrk ($kind)"; }
-  # A signature problem shows up as non-2xx (status_err); any error invalidates the round.
+  # A signature or authorization problem shows up as non-2xx (status_err); any error invalidates
+  # the round.
   local k errors=0
   for k in status_err connect_err read_err write_err timeout_err; do
     errors=$((errors + $(field "$line" "$k")))
   done
   if ((errors > 0)); then
     cat "$out" >&2
-    curl -s -K "$WORK/get.curl" "$url/" >&2 || true
+    curl -s -K "${lua%.lua}.curl" "$url/" >&2 || true
     die "wrk saw errors against $kind: $line"
   fi
+  WRK_REQUESTS="$(field "$line" requests)"
   record "$kind" "$round" "$line" "$ticks" "$bg"
+}
+
+# audit_count DATA_DIR -> "RECORDS BYTES": the lines and bytes of its audit segments (one record
+# per line; digests.jsonl is not a segment).
+audit_count() {
+  local -a segments=("$1"/audit/audit-*.jsonl)
+  if [[ -e "${segments[0]}" ]]; then
+    cat "${segments[@]}" | wc -lc | awk '{print $1, $2}'
+  else
+    echo "0 0"
+  fi
+}
+
+# run_secured_get ROUND: a wrk round against the secured server that also checks its audit trail:
+# every request wrk counted must have appended one record. wrk does not count the requests still
+# in flight when it stops (at most one per connection), though the server answers and records
+# them; anything else is a defect (a missed or a doubled record) and fails the run.
+run_secured_get() {
+  local round="$1" before_records before_bytes after_records after_bytes
+  read -r before_records before_bytes < <(audit_count "$WORK/data-secured")
+  run_wrk get-secured "$round" "$SECURED_URL" "$SECURED_PID" "$WORK/get-secured.lua"
+  sleep 0.5  # the requests in flight when wrk stopped are answered (and recorded) by now
+  read -r after_records after_bytes < <(audit_count "$WORK/data-secured")
+  local records=$((after_records - before_records)) bytes=$((after_bytes - before_bytes))
+  local slack=$((WRK_REQUESTS * 2 / 100 + CONNECTIONS))
+  local diff=$((records - WRK_REQUESTS))
+  echo "$round $WRK_REQUESTS $records $bytes" >>"$WORK/audit.tsv"
+  log "$(printf 'audit      round %s: %d new records (%+d vs wrk), %d bytes, %d bytes/record' \
+    "$round" "$records" "$diff" "$bytes" "$((records > 0 ? bytes / records : 0))")"
+  ((diff >= -slack && diff <= slack)) ||
+    die "the secured server appended $records audit records for $WRK_REQUESTS requests"
 }
 
 # ---------------------------------------------------------------------------------------------
 # 6. PutSecretValue with put_load.
-run_put_load() {  # KIND ROUND args...: appends a results.tsv line; any error fails the run
-  local kind="$1" round="$2" out="$WORK/put_load-$1-$2.txt"
-  shift 2
+# run_put_load KIND ROUND SERVER args...: put_load (root key) against SERVER (baseline or
+# secured); appends a results.tsv line; any error fails the run.
+run_put_load() {
+  local kind="$1" round="$2" server="${3^^}" out="$WORK/put_load-$1-$2.txt"
+  shift 3
+  local pid_var="${server}_PID" port_var="${server}_PORT"
+  local pid="${!pid_var}" port="${!port_var}"
   local bg t0
   bg="$(background_busy)"
-  t0="$(cpu_ticks "$COFFER_PID")"
-  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" -c "$CONNECTIONS" -t "$THREADS" \
+  t0="$(cpu_ticks "$pid")"
+  "$PUT_LOAD" --port "$port" --region "$REGION" -c "$CONNECTIONS" -t "$THREADS" \
     --value-bytes "$VALUE_BYTES" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "put_load $kind failed"; }
   local line
-  local ticks=$(($(cpu_ticks "$COFFER_PID") - t0))
+  local ticks=$(($(cpu_ticks "$pid") - t0))
   line="$(grep '^RESULT ' "$out")" || { cat "$out" >&2; die "no RESULT line from put_load"; }
   record "$kind" "$round" "$line" "$ticks" "$bg"
 }
@@ -289,9 +358,9 @@ run_put_load() {  # KIND ROUND args...: appends a results.tsv line; any error fa
 # ---------------------------------------------------------------------------------------------
 # Optional: where the server's time goes (BENCH_PROFILE=1; needs `perf`). DWARF call graphs,
 # because a Release build has no frame pointers; a short window keeps `perf report` quick.
-perf_window() {  # NAME: records the server for 3 s, writes bench/profile/NAME-{self,children}.txt
+perf_window() {  # NAME PID: records PID for 3 s, writes bench/profile/NAME-{self,children}.txt
   local data="$WORK/perf-$1.data" dir="$ROOT/bench/profile"
-  perf record -F 499 --call-graph dwarf,16384 -p "$COFFER_PID" -o "$data" -- sleep 3 \
+  perf record -F 499 --call-graph dwarf,16384 -p "$2" -o "$data" -- sleep 3 \
     >/dev/null 2>&1 || { log "perf record failed"; return 0; }
   perf report -i "$data" --no-children --sort dso,sym --percent-limit 0.5 --stdio -g none \
     2>/dev/null | cut -c1-200 >"$dir/$1-self.txt" || true
@@ -299,35 +368,113 @@ perf_window() {  # NAME: records the server for 3 s, writes bench/profile/NAME-{
     2>/dev/null | cut -c1-200 >"$dir/$1-children.txt" || true
 }
 
+profile_get() {  # NAME URL PID: perf of the server while wrk replays $WORK/get-NAME.lua
+  log "profiling GetSecretValue on $1 (perf record on pid $3)"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d6s -s "$WORK/get-$1.lua" "$2/" >/dev/null 2>&1 &
+  local load_pid=$!
+  sleep 1
+  perf_window "get-$1" "$3"
+  wait "$load_pid" || true
+}
+
 profile_server() {
   command -v perf >/dev/null || { log "BENCH_PROFILE: perf not installed, skipped"; return 0; }
   mkdir -p "$ROOT/bench/profile"
-  log "profiling GetSecretValue (perf record on pid $COFFER_PID)"
   presign_get
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d6s -s "$WORK/get.lua" "$COFFER_URL/" >/dev/null 2>&1 &
+  profile_get baseline "$BASELINE_URL" "$BASELINE_PID"
+  profile_get secured "$SECURED_URL" "$SECURED_PID"
+
+  log "profiling PutSecretValue on secured"
+  "$PUT_LOAD" --port "$SECURED_PORT" --region "$REGION" --op create --prefix bench-prof \
+    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" >/dev/null 2>&1 || true
+  "$PUT_LOAD" --port "$SECURED_PORT" --region "$REGION" --op put --prefix bench-prof \
+    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" -d 6 >/dev/null 2>&1 &
   local load_pid=$!
   sleep 1
-  perf_window get
-  wait "$load_pid" || true
-
-  log "profiling PutSecretValue"
-  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op create --prefix bench-prof \
-    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" >/dev/null 2>&1 || true
-  "$PUT_LOAD" --port "$COFFER_PORT" --region "$REGION" --op put --prefix bench-prof \
-    --secrets "$PUT_SECRETS" -c "$CONNECTIONS" -t "$THREADS" -d 6 >/dev/null 2>&1 &
-  load_pid=$!
-  sleep 1
-  perf_window put
+  perf_window put-secured "$SECURED_PID"
   wait "$load_pid" || true
   log "profiles written to $ROOT/bench/profile/"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The least-privilege user, made on the secured server with the real aws CLI (as root), isolated
+# from any AWS configuration of the person running the benchmark.
+iam_aws() {
+  mkdir -p "$WORK/aws-home"
+  env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ENDPOINT_URL -u AWS_CA_BUNDLE \
+    HOME="$WORK/aws-home" AWS_CONFIG_FILE="$WORK/aws-home/no-config" \
+    AWS_SHARED_CREDENTIALS_FILE="$WORK/aws-home/no-credentials" AWS_PAGER="" \
+    AWS_ACCESS_KEY_ID="$COFFER_ROOT_ACCESS_KEY_ID" \
+    AWS_SECRET_ACCESS_KEY="$COFFER_ROOT_SECRET_ACCESS_KEY" AWS_DEFAULT_REGION="$REGION" \
+    "$AWS" --endpoint-url "$SECURED_URL" "$@"
+}
+
+# setup_least_privilege: user "bench" with only the seed guide's ExternalSecretsPolicy; sets
+# USER_KEY_ID / USER_SECRET_KEY. The key file stays in $WORK (mode 0600) and is never printed.
+setup_least_privilege() {
+  cat >"$WORK/external-secrets-policy.json" <<POLICY
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:ListSecrets"
+      ],
+      "Resource": [
+        "arn:aws:secretsmanager:$REGION:$ACCOUNT_ID:secret:ml-platform/*"
+      ]
+    }
+  ]
+}
+POLICY
+  log "aws iam on secured: create-user bench, create-policy ExternalSecretsPolicy," \
+    "attach-user-policy, create-access-key"
+  iam_aws iam create-user --user-name bench >"$WORK/iam-user.json" ||
+    die "aws iam create-user failed"
+  iam_aws iam create-policy --policy-name ExternalSecretsPolicy \
+    --policy-document "file://$WORK/external-secrets-policy.json" >"$WORK/iam-policy.json" ||
+    die "aws iam create-policy failed"
+  iam_aws iam attach-user-policy --user-name bench \
+    --policy-arn "arn:aws:iam::$ACCOUNT_ID:policy/ExternalSecretsPolicy" ||
+    die "aws iam attach-user-policy failed"
+  (umask 077 && iam_aws iam create-access-key --user-name bench --output json \
+    >"$WORK/bench-user-key.json") || die "aws iam create-access-key failed"
+  local keys
+  keys="$("$PY" -c 'import json, sys
+k = json.load(open(sys.argv[1]))["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])' "$WORK/bench-user-key.json")" ||
+    die "create-access-key answered no key"
+  read -r USER_KEY_ID USER_SECRET_KEY <<<"$keys"
+  [[ -n "$USER_SECRET_KEY" ]] || die "create-access-key answered no key"
+  log "IAM user bench: access key $USER_KEY_ID, only ExternalSecretsPolicy attached"
+}
+
+# expect_denied WHAT ACTION BODY: the IAM user's ACTION on the secured server must be refused with
+# AccessDeniedException (proof that the secured rounds evaluate a restrictive policy).
+expect_denied() {
+  local out="$WORK/denied-$2.json"
+  if as_user awsreq call --endpoint "$SECURED_URL" --region "$REGION" --action "$2" \
+    --body "$3" --out "$out" 2>/dev/null; then
+    die "the least-privilege user was allowed to $1"
+  fi
+  grep -q '"AccessDeniedException"' "$out" || { cat "$out" >&2; die "$1: not AccessDenied"; }
+  log "least privilege: the user may not $1 (AccessDeniedException)"
 }
 
 # ---------------------------------------------------------------------------------------------
 main() {
   install_deps
   build
+  [[ -x "$AWS" ]] || die "no $AWS (Debian's awscli)"
   : >"$WORK/results.tsv"
-  start_coffer
+  : >"$WORK/audit.tsv"
+  # The same binary twice: the issue-2 set-up (no audit trail, read by root) and the secured one
+  # (auditing on, as `coffer server` runs by default; read by a least-privilege IAM user).
+  start_coffer baseline --audit=false
+  start_coffer secured
 
   # The secret read by GetSecretValue: a realistic ~200-byte JSON of database credentials.
   local value
@@ -338,59 +485,99 @@ n = int(sys.argv[1])
 v["password"] = "Q7#mZp" * 40
 s = json.dumps(v, separators=(",", ":"))
 print(s[: n - 2] + "\"}" if len(s) > n else s)' "$VALUE_BYTES")"
-  local create_body
+  local create_body server url
   create_body="$("$PY" -c 'import json, sys, uuid
 print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
                   "ClientRequestToken": str(uuid.uuid4())}))' "$GET_SECRET" "$value")"
-  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action CreateSecret \
-    --body "$create_body" --out "$WORK/create.json" ||
-    { cat "$WORK/create.json" >&2; die "CreateSecret failed"; }
-  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
+  for server in baseline secured; do
+    url="${server^^}_URL"
+    awsreq call --endpoint "${!url}" --region "$REGION" --action CreateSecret \
+      --body "$create_body" --out "$WORK/create-$server.json" ||
+      { cat "$WORK/create-$server.json" >&2; die "CreateSecret on $server failed"; }
+  done
+  awsreq call --endpoint "$BASELINE_URL" --region "$REGION" --action GetSecretValue \
     --body "$(get_body)" --out "$WORK/get-response.json" ||
     { cat "$WORK/get-response.json" >&2; die "GetSecretValue failed"; }
   local body_bytes
   body_bytes="$(stat -c %s "$WORK/get-response.json")"
   log "GetSecretValue answers $body_bytes bytes of JSON (SecretString of ${#value} bytes)"
 
+  setup_least_privilege
+  # A secret outside ml-platform/, for the denial check.
+  awsreq call --endpoint "$SECURED_URL" --region "$REGION" --action CreateSecret \
+    --body '{"Name":"bench/outside-ml-platform","SecretString":"x",
+             "ClientRequestToken":"00000000-0000-4000-8000-000000000001"}' \
+    --out "$WORK/create-outside.json" || die "CreateSecret bench/outside-ml-platform failed"
+  expect_denied "read bench/outside-ml-platform" GetSecretValue \
+    '{"SecretId":"bench/outside-ml-platform"}'
+  expect_denied "write $GET_SECRET" PutSecretValue \
+    "{\"SecretId\":\"$GET_SECRET\",\"SecretString\":\"x\",
+      \"ClientRequestToken\":\"00000000-0000-4000-8000-000000000002\"}"
+
   start_nginx "$WORK/get-response.json"
 
-  # Same request, same response size: check it with curl before measuring anything.
+  # Same request, same response size: check it with curl before measuring anything. The secured
+  # server's body differs only in the ARN suffix, VersionId and CreatedDate, all fixed-width
+  # but CreatedDate's fraction, which may drop trailing zeros.
   presign_get
-  local c_size n_size
-  c_size="$(curl -s -K "$WORK/get.curl" -o /dev/null -w '%{http_code} %{size_download}' \
-    "$COFFER_URL/")"
-  n_size="$(curl -s -K "$WORK/get.curl" -o /dev/null -w '%{http_code} %{size_download}' \
-    "$NGINX_URL/")"
-  [[ "$c_size" == "200 $body_bytes" ]] || die "coffer answered '$c_size' to the signed request"
-  [[ "$n_size" == "$c_size" ]] || die "nginx answered '$n_size', coffer '$c_size'"
-  log "curl: coffer and nginx both answer HTTP 200 with $body_bytes body bytes"
+  local b_size s_size n_size
+  b_size="$(curl -s -K "$WORK/get-baseline.curl" -o /dev/null \
+    -w '%{http_code} %{size_download}' "$BASELINE_URL/")"
+  s_size="$(curl -s -K "$WORK/get-secured.curl" -o /dev/null \
+    -w '%{http_code} %{size_download}' "$SECURED_URL/")"
+  n_size="$(curl -s -K "$WORK/get-baseline.curl" -o /dev/null \
+    -w '%{http_code} %{size_download}' "$NGINX_URL/")"
+  [[ "$b_size" == "200 $body_bytes" ]] || die "baseline answered '$b_size' to the signed request"
+  [[ "$n_size" == "$b_size" ]] || die "nginx answered '$n_size', baseline '$b_size'"
+  [[ "${s_size%% *}" == 200 ]] ||
+    die "secured answered '$s_size' to the IAM user's signed request"
+  local s_bytes="${s_size#* }"
+  ((s_bytes >= body_bytes - 3 && s_bytes <= body_bytes + 3)) ||
+    die "secured answers $s_bytes bytes, baseline $body_bytes"
+  log "curl: baseline and nginx answer HTTP 200 with $body_bytes body bytes; secured (IAM user)" \
+    "HTTP 200 with $s_bytes"
+
+  local baseline_audit
+  baseline_audit="$(audit_count "$WORK/data-baseline")"
+  [[ "$baseline_audit" == "0 0" ]] || die "the baseline server (--audit=false) wrote audit records"
 
   log "NOTE: wrk/put_load and the servers share the same $(nproc) cores; nothing is pinned."
   local r
   for r in $(seq "$ROUNDS"); do
-    presign_get  # a fresh signature per round; each one is valid for 5 minutes
-    run_wrk get-coffer "$r" "$COFFER_URL" "$COFFER_PID"
-    run_wrk get-nginx "$r" "$NGINX_URL" "$NGINX_PID"
+    presign_get  # fresh signatures per round; each one is valid for 5 minutes
+    run_wrk get-baseline "$r" "$BASELINE_URL" "$BASELINE_PID" "$WORK/get-baseline.lua"
+    run_secured_get "$r"
+    run_wrk get-nginx "$r" "$NGINX_URL" "$NGINX_PID" "$WORK/get-baseline.lua"
   done
 
   for r in $(seq "$ROUNDS"); do
     # Fresh secrets per round, so no secret collects more than ~100 versions in the run.
-    run_put_load create "$r" --op create --prefix "bench-put-$r" --secrets "$PUT_SECRETS"
-    run_put_load put "$r" --op put --prefix "bench-put-$r" --secrets "$PUT_SECRETS" \
-      -d "$DURATION"
+    for server in baseline secured; do
+      run_put_load "create-$server" "$r" "$server" --op create --prefix "bench-put-$r" \
+        --secrets "$PUT_SECRETS"
+      run_put_load "put-$server" "$r" "$server" --op put --prefix "bench-put-$r" \
+        --secrets "$PUT_SECRETS" -d "$DURATION"
+    done
   done
 
-  # Informational, not a target: every connection writing the SAME secret (a hot secret). AWS
-  # keeps at most ~100 versions of a secret created within 24 hours (then LimitExceededException),
-  # so the round stops after 95 writes; any error fails the run.
-  run_put_load setup 0 --op create --prefix bench-hot --secrets 1
-  run_put_load hot 1 --op put --prefix bench-hot --secrets 1 --max-requests 95 \
+  # Informational, not a target: every connection writing the SAME secret (a hot secret), on the
+  # secured server. AWS keeps at most ~100 versions of a secret created within 24 hours (then
+  # LimitExceededException), so the round stops after 95 writes; any error fails the run.
+  run_put_load setup 0 secured --op create --prefix bench-hot --secrets 1
+  run_put_load hot 1 secured --op put --prefix bench-hot --secrets 1 --max-requests 95 \
     -d "$(((DURATION + 1) / 2))"
 
-  # A final sanity read: the server is still healthy and the last write is readable.
-  awsreq call --endpoint "$COFFER_URL" --region "$REGION" --action GetSecretValue \
-    --body '{"SecretId":"bench-put-1/0"}' --out "$WORK/final.json" 2>/dev/null ||
-    die "GetSecretValue after the write rounds failed"
+  # A final sanity read on each server: still healthy, and the last write is readable.
+  for server in baseline secured; do
+    url="${server^^}_URL"
+    awsreq call --endpoint "${!url}" --region "$REGION" --action GetSecretValue \
+      --body '{"SecretId":"bench-put-1/0"}' --out "$WORK/final-$server.json" 2>/dev/null ||
+      die "GetSecretValue on $server after the write rounds failed"
+  done
+  baseline_audit="$(audit_count "$WORK/data-baseline")"
+  [[ "$baseline_audit" == "0 0" ]] || die "the baseline server (--audit=false) wrote audit records"
+  local audit_total audit_bytes
+  read -r audit_total audit_bytes < <(audit_count "$WORK/data-secured")
 
   if [[ -n "${BENCH_PROFILE:-}" ]]; then
     profile_server
@@ -399,13 +586,14 @@ print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
   # Metadata for the report.
   local cpu fs fsyncs
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  fs="$(df --output=fstype "$WORK/data" | tail -1)"
+  fs="$(df --output=fstype "$WORK/data-secured" | tail -1)"
   # 1000 synchronous 4 KiB writes next to the data: what one fsync costs on this disk.
   local t0 t1
   t0="$(date +%s.%N)"
-  dd if=/dev/zero of="$WORK/data/.fsync-probe" bs=4k count=1000 oflag=dsync 2>/dev/null || true
+  dd if=/dev/zero of="$WORK/data-secured/.fsync-probe" bs=4k count=1000 oflag=dsync \
+    2>/dev/null || true
   t1="$(date +%s.%N)"
-  rm -f "$WORK/data/.fsync-probe"
+  rm -f "$WORK/data-secured/.fsync-probe"
   fsyncs="$("$PY" -c 'import sys; print(f"{1000 / (float(sys.argv[2]) - float(sys.argv[1])):,.0f}")' \
     "$t0" "$t1")"
   local coffer_version
@@ -416,21 +604,28 @@ import json, sys
 json.dump({
   "date": "$(date -u '+%Y-%m-%d %H:%M UTC')",
   "setup": ("$ROUNDS rounds of ${DURATION} s per measurement, $CONNECTIONS connections, "
-            "$THREADS load-generator threads; GET rounds interleaved coffer, nginx, coffer, ..."),
+            "$THREADS load-generator threads; GET rounds interleaved baseline, secured, nginx, "
+            "baseline, ...; put rounds interleaved baseline, secured, ..."),
   "machine": ("$(nproc) cores ($cpu), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, "
               "Linux $(uname -r)"),
   "versions": ("$coffer_version; $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); "
                "$(nginx -v 2>&1 | sed 's/^nginx version: //'); "
                "$(g++ --version | head -1); botocore "
-               "$("$PY" -c 'import botocore; print(botocore.__version__)')"),
-  "storage": ("data dir on $fs; $fsyncs synchronous 4 KiB writes/s (dd oflag=dsync) "
+               "$("$PY" -c 'import botocore; print(botocore.__version__)'); "
+               "$("$AWS" --version 2>&1 | cut -d' ' -f1)"),
+  "storage": ("data dirs on $fs; $fsyncs synchronous 4 KiB writes/s (dd oflag=dsync) "
               "on that file system"),
   "connections": "$CONNECTIONS",
+  "duration": "$DURATION",
   "body_bytes": "$body_bytes",
+  "user_key_id": "$USER_KEY_ID",
+  "audit_total_records": "$audit_total",
+  "audit_total_bytes": "$audit_bytes",
 }, open(sys.argv[1], "w"))
 EOF
   echo
-  "$PY" "$ROOT/bench/report.py" "$WORK/results.tsv" "$WORK/meta.json" "$RESULTS_MD"
+  "$PY" "$ROOT/bench/report.py" "$WORK/results.tsv" "$WORK/audit.tsv" "$WORK/meta.json" \
+    "$RESULTS_MD"
   echo
   log "written to $RESULTS_MD"
 }
