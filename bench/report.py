@@ -192,7 +192,8 @@ def main():
         lines.append(
             f"| (set-up) The secured server's whole audit trail at the end of the run | "
             f"{num(int(meta['audit_total_records']))} records, "
-            f"{int(meta['audit_total_bytes']) / 1e6:,.0f} MB | | |")
+            f"{int(meta['audit_total_bytes']) / 1e6:,.0f} MB; `coffer audit verify` after the "
+            f"run: {meta.get('audit_verify', 'not run')} | | |")
 
     lines += [
         "",

@@ -583,6 +583,21 @@ print(json.dumps({"Name": sys.argv[1], "SecretString": sys.argv[2],
     profile_server
   fi
 
+  # The trail written under load must verify: stop the secured server (it seals the chain with a
+  # last signed digest on the way out), then check every record's hash chain and the digests.
+  local audit_verify="not run (this coffer has no \`audit verify\`)"
+  if "$COFFER_BIN" audit verify --help >/dev/null 2>&1; then
+    kill -TERM "$SECURED_PID"
+    wait "$SECURED_PID" || die "the secured server did not stop cleanly"
+    local t_verify
+    t_verify="$(date +%s.%N)"
+    "$COFFER_BIN" audit verify --data-dir "$WORK/data-secured" >"$WORK/audit-verify.txt" 2>&1 ||
+      { cat "$WORK/audit-verify.txt" >&2; die "coffer audit verify failed on the secured trail"; }
+    audit_verify="$(tail -1 "$WORK/audit-verify.txt") ($("$PY" -c 'import sys, time
+print(f"{time.time() - float(sys.argv[1]):.0f} s")' "$t_verify"))"
+    log "coffer audit verify: $audit_verify"
+  fi
+
   # Metadata for the report.
   local cpu fs fsyncs
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -621,6 +636,7 @@ json.dump({
   "user_key_id": "$USER_KEY_ID",
   "audit_total_records": "$audit_total",
   "audit_total_bytes": "$audit_bytes",
+  "audit_verify": "$audit_verify",
 }, open(sys.argv[1], "w"))
 EOF
   echo
