@@ -142,10 +142,7 @@ std::int64_t TestingClockOffsetMillis() {
 // Whether the HTTP server may run `req` on its I/O thread: the health probe, and the read-only
 // Secrets Manager actions (api::ops::IsReadOnlyTarget), which never wait for a durable commit.
 bool RunsInline(const http::Request& req) {
-  if (req.method == "GET" || req.method == "HEAD") {
-    std::string path = PathOnly(req.target);
-    return path == "/healthz" || path == "/metrics";
-  }
+  if (req.method == "GET" || req.method == "HEAD") return PathOnly(req.target) == "/healthz";
   if (req.method != "POST" || PathOnly(req.target) != "/") return false;
   const std::string* target = req.FindHeader("X-Amz-Target");
   return target != nullptr && api::ops::IsReadOnlyTarget(*target);
@@ -406,9 +403,19 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
     });
   }
 
-  // Wait for SIGTERM/SIGINT (blocked in every thread, so only this sigwait sees them).
+  // Wait for SIGTERM/SIGINT (blocked in every thread, so only this sigwait sees them). SIGHUP
+  // reopens the audit JSON-lines sink, for logrotate.
   int sig = 0;
-  while (::sigwait(&signals, &sig) != 0) {
+  while (true) {
+    if (::sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) break;
+    if (trail) {
+      if (Status s = trail->ReopenSink(); !s.ok()) {
+        spdlog::error("audit sink: {}", s.ToString());
+      } else if (!cfg.audit_jsonl_sink.empty()) {
+        spdlog::info("SIGHUP: reopened the audit sink {}", cfg.audit_jsonl_sink);
+      }
+    }
   }
   spdlog::info("received {}, draining in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->Shutdown();
@@ -437,6 +444,7 @@ int RunServer(const config::RawValues& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   // A file that hits RLIMIT_FSIZE must fail its write (the audit trail then fails closed), not

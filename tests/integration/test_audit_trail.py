@@ -236,3 +236,24 @@ def test_canary_never_leaks(new_server):
         haystacks[path] = open(path, "rb").read()
     for where, data in haystacks.items():
         assert canary.encode() not in data, f"canary value found in {where}"
+
+
+def test_sink_reopens_on_sighup_for_logrotate(new_server):
+    import signal
+    s = new_server(start=False)
+    sink = os.path.join(s.work, "events.jsonl")
+    s.args += ["--audit-jsonl-sink", sink]
+    s.start()
+    s.sm("list-secrets").ok()
+    os.rename(sink, sink + ".1")  # what logrotate does
+    s.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while not os.path.exists(sink) and time.time() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(sink), "SIGHUP did not reopen the sink"
+    s.sm("describe-secret", "--secret-id", "nope").error("ResourceNotFoundException")
+    rotated = [json.loads(line) for line in open(sink + ".1")]
+    fresh = [json.loads(line) for line in open(sink)]
+    assert [e["eventName"] for e in rotated] == ["ListSecrets"]
+    assert [e["eventName"] for e in fresh] == ["DescribeSecret"]
+    assert fresh[0]["errorCode"] == "ResourceNotFoundException"
