@@ -401,6 +401,9 @@ void Pipeline::Finish(const http::Request& request, Exchange& x, http::Response&
   if (parts_.trail != nullptr) {
     audit::Record record;
     record.request_id = x.request_id;
+    // Event ids, like request ids, only need to be unique (the trail would draw 16 bytes from the
+    // CSPRNG per record otherwise).
+    record.event_id = NewRequestId();
     record.account_id = options_.account_id;
     record.region = x.region;
     record.principal_arn = x.principal_arn;
