@@ -27,10 +27,10 @@ struct Pipeline::Exchange {
   std::string request_id;
   std::chrono::steady_clock::time_point started;
   Protocol protocol = Protocol::kJson;
-  std::string_view service;        // metrics label: "secretsmanager", "cloudtrail", "iam", ""
-  std::string_view event_source;   // audit::k*Source
-  std::string action;              // log-safe action as the client named it
-  bool known_action = false;       // `action` is one this server implements (metrics label)
+  std::string_view service;       // metrics label: "secretsmanager", "cloudtrail", "iam", ""
+  std::string_view event_source;  // audit::k*Source
+  std::string action;             // log-safe action as the client named it
+  bool known_action = false;      // `action` is one this server implements (metrics label)
   bool read_only = false;
   // Who called: filled by Authenticate() (the key id even when the signature is bad).
   std::string principal_arn;
@@ -85,13 +85,13 @@ std::string LogSafe(std::string_view action) {
 
 Result<Target> ParseTarget(const std::string& header) {
   for (const TargetApi& api : kTargetApis) {
-    if (header.size() > api.prefix.size() && header.compare(0, api.prefix.size(), api.prefix) == 0) {
+    if (header.size() > api.prefix.size() &&
+        header.compare(0, api.prefix.size(), api.prefix) == 0) {
       return Target{&api, header.substr(api.prefix.size())};
     }
   }
-  return Status(StatusCode::kUnknownOperation,
-                "Unrecognized X-Amz-Target '" + Truncated(header) +
-                    "': expected secretsmanager.<Action>.");
+  return Status(StatusCode::kUnknownOperation, "Unrecognized X-Amz-Target '" + Truncated(header) +
+                                                   "': expected secretsmanager.<Action>.");
 }
 
 bool MediaTypeIs(const std::string* header, std::string_view type) {
@@ -196,9 +196,9 @@ http::Response Pipeline::Process(const http::Request& request, Exchange& x) cons
 
   // 3. Method and path: both protocols are POST / only.
   if (request.method != "POST") {
-    http::Response r = Fail(Status(StatusCode::kUnknownOperation,
-                                   "Only POST / is supported by this endpoint."),
-                            x, 405);
+    http::Response r =
+        Fail(Status(StatusCode::kUnknownOperation, "Only POST / is supported by this endpoint."), x,
+             405);
     r.headers.emplace_back("Allow", "POST");
     return r;
   }
@@ -236,10 +236,10 @@ http::Response Pipeline::ProcessJson(const http::Request& request, Exchange& x) 
 
   if (target->api->api == JsonApi::kCloudTrail) {
     if (target->action != kLookupEvents) {
-      return Fail(Status(StatusCode::kUnknownOperation,
-                         "The action " + Truncated(target->action, 64) +
-                             " is not valid for this endpoint."),
-                  x);
+      return Fail(
+          Status(StatusCode::kUnknownOperation, "The action " + Truncated(target->action, 64) +
+                                                    " is not valid for this endpoint."),
+          x);
     }
     x.known_action = true;
     x.read_only = true;
@@ -249,10 +249,10 @@ http::Response Pipeline::ProcessJson(const http::Request& request, Exchange& x) 
   // 7. Dispatch on the action.
   ops::Handler handler = ops::FindHandler(target->action);
   if (handler == nullptr) {
-    return Fail(Status(StatusCode::kUnknownOperation,
-                       "The action " + Truncated(target->action, 64) +
-                           " is not valid for this endpoint."),
-                x);
+    return Fail(
+        Status(StatusCode::kUnknownOperation,
+               "The action " + Truncated(target->action, 64) + " is not valid for this endpoint."),
+        x);
   }
   x.known_action = true;
   x.read_only = ops::IsReadOnlyTarget(*header);
@@ -357,9 +357,9 @@ Result<sigv4::VerifiedRequest> Pipeline::Authenticate(const http::Request& reque
 Status Pipeline::CheckScope(const sigv4::VerifiedRequest& verified,
                             std::string_view service) const {
   if (verified.service != service) {
-    return Status(StatusCode::kInvalidSignature,
-                  "Credential should be scoped to correct service: '" + std::string(service) +
-                      "'. ");
+    return Status(
+        StatusCode::kInvalidSignature,
+        "Credential should be scoped to correct service: '" + std::string(service) + "'. ");
   }
   bool allowed = IsValidRegion(verified.region);
   if (allowed && !options_.allowed_regions.empty()) {
@@ -367,8 +367,7 @@ Status Pipeline::CheckScope(const sigv4::VerifiedRequest& verified,
                         verified.region) != options_.allowed_regions.end();
   }
   if (!allowed) {
-    return Status(StatusCode::kInvalidSignature,
-                  "Credential should be scoped to a valid region. ");
+    return Status(StatusCode::kInvalidSignature, "Credential should be scoped to a valid region. ");
   }
   return Status::Ok();
 }
@@ -436,9 +435,8 @@ void Pipeline::Finish(const http::Request& request, Exchange& x, http::Response&
       std::chrono::duration<double>(std::chrono::steady_clock::now() - x.started).count();
   if (parts_.metrics != nullptr) {
     std::string_view action = x.known_action ? std::string_view(x.action) : std::string_view();
-    parts_.metrics->RecordRequest(x.service, action,
-                                  metrics::OutcomeFromHttpStatus(response.status), x.error_code,
-                                  seconds);
+    parts_.metrics->RecordRequest(
+        x.service, action, metrics::OutcomeFromHttpStatus(response.status), x.error_code, seconds);
     if (IsDenial(x.error_code)) parts_.metrics->CountDenial(x.service, action);
   }
   if (spdlog::should_log(spdlog::level::debug)) {

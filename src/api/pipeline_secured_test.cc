@@ -2,17 +2,17 @@
 // IAM-backed authorizer, a real audit trail in a temp dir, and metrics. Requests are signed with
 // sigv4::SignRequest; the store is the in-memory one.
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "api/credentials.h"
 #include "api/errors.h"
@@ -79,8 +79,9 @@ class SecuredPipelineTest : public ::testing::Test {
         iam_service_(&store_, &envelope_, &clock_, IamOptions()),
         iam_api_(&iam_service_, &authorizer_),
         service_(&store_, &envelope_, &clock_, ServiceOptions()) {
-    auto root = EnsureRootCredentials(&store_, &envelope_, &clock_, kAccount,
-                                      std::make_pair(std::string(kRootId), std::string(kRootSecret)));
+    auto root =
+        EnsureRootCredentials(&store_, &envelope_, &clock_, kAccount,
+                              std::make_pair(std::string(kRootId), std::string(kRootSecret)));
     EXPECT_TRUE(root.ok()) << root.status().ToString();
     dir_ = std::filesystem::temp_directory_path() /
            ("coffer-pipeline-" + HexEncode(crypto::RandomBytes(6)));
@@ -165,9 +166,8 @@ class SecuredPipelineTest : public ::testing::Test {
   }
   http::Response Lookup(const json& body, const std::string& key_id = kRootId,
                         const std::string& secret = kRootSecret) {
-    return pipeline_->Handle(
-        Json(std::string(kCloudTrailTargetPrefix) + "LookupEvents", body.dump(), key_id, secret,
-             "cloudtrail"));
+    return pipeline_->Handle(Json(std::string(kCloudTrailTargetPrefix) + "LookupEvents",
+                                  body.dump(), key_id, secret, "cloudtrail"));
   }
 
   // Creates user `name` with an inline policy and an access key; returns {id, secret}.
@@ -232,8 +232,7 @@ TEST_F(SecuredPipelineTest, EveryRequestIsAuditedWithWhoWhatAndHow) {
   EXPECT_EQ(read["userIdentity"]["type"], "Root");
   EXPECT_EQ(read["userIdentity"]["arn"], "arn:aws:iam::123456789012:root");
   ASSERT_EQ(read["resources"].size(), 1u);
-  EXPECT_THAT(read["resources"][0]["ARN"].get<std::string>(),
-              HasSubstr(":secret:ml-platform/db-"));
+  EXPECT_THAT(read["resources"][0]["ARN"].get<std::string>(), HasSubstr(":secret:ml-platform/db-"));
   EXPECT_EQ(events[2]["ReadOnly"], "false");
   EXPECT_EQ(trail_->last_seq(), 4u);
 
@@ -269,11 +268,12 @@ TEST_F(SecuredPipelineTest, LeastPrivilegeUserAndDenialMetrics) {
   ASSERT_EQ(Sm("CreateSecret", {{"Name", "ml-platform/a"}, {"SecretString", "a"}}).status, 200);
   ASSERT_EQ(Sm("CreateSecret", {{"Name", "other/b"}, {"SecretString", "b"}}).status, 200);
   auto [id, secret] = MakeUser(
-      "eso", {{"Version", "2012-10-17"},
-              {"Statement",
-               {{{"Effect", "Allow"},
-                 {"Action", {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}},
-                 {"Resource", "arn:aws:secretsmanager:us-east-1:123456789012:secret:ml-platform/*"}}}}});
+      "eso",
+      {{"Version", "2012-10-17"},
+       {"Statement",
+        {{{"Effect", "Allow"},
+          {"Action", {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}},
+          {"Resource", "arn:aws:secretsmanager:us-east-1:123456789012:secret:ml-platform/*"}}}}});
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(Sm("GetSecretValue", {{"SecretId", "ml-platform/a"}}, id, secret).status, 200);
   http::Response denied = Sm("GetSecretValue", {{"SecretId", "other/b"}}, id, secret);

@@ -27,9 +27,9 @@
 #include <spdlog/spdlog.h>
 
 #include "api/credentials.h"
-#include "audit/trail.h"
 #include "api/ops/operations.h"
 #include "api/pipeline.h"
+#include "audit/trail.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "core/clock.h"
@@ -289,18 +289,17 @@ int Serve(const config::ServerConfig& cfg_in, sigset_t signals) {
   metrics::ServerMetricsOptions metrics_options;
   metrics_options.version = COFFER_VERSION;
   metrics::ServerMetrics server_metrics(metrics_options);
-  server_metrics.SetSecretsSource(
-      [&service]() -> Result<std::vector<metrics::SecretGaugeInfo>> {
-        COFFER_ASSIGN_OR_RETURN(std::vector<secrets::SecretGaugeRow> rows, service.SecretGauges());
-        std::vector<metrics::SecretGaugeInfo> out;
-        out.reserve(rows.size());
-        for (secrets::SecretGaugeRow& row : rows) {
-          out.push_back(metrics::SecretGaugeInfo{std::move(row.name), std::move(row.region),
-                                                 row.created_ms, row.last_rotated_ms,
-                                                 row.scheduled_for_deletion});
-        }
-        return out;
-      });
+  server_metrics.SetSecretsSource([&service]() -> Result<std::vector<metrics::SecretGaugeInfo>> {
+    COFFER_ASSIGN_OR_RETURN(std::vector<secrets::SecretGaugeRow> rows, service.SecretGauges());
+    std::vector<metrics::SecretGaugeInfo> out;
+    out.reserve(rows.size());
+    for (secrets::SecretGaugeRow& row : rows) {
+      out.push_back(metrics::SecretGaugeInfo{std::move(row.name), std::move(row.region),
+                                             row.created_ms, row.last_rotated_ms,
+                                             row.scheduled_for_deletion});
+    }
+    return out;
+  });
 
   api::PipelineOptions pipeline_options;
   pipeline_options.account_id = cfg.account_id;
