@@ -16,6 +16,7 @@
 #include "core/strings.h"
 #include "iam/query_api.h"
 #include "iam/query_protocol.h"
+#include "iam/sts_api.h"
 #include "metrics/server_metrics.h"
 #include "policy/policy.h"
 
@@ -301,10 +302,15 @@ http::Response Pipeline::LookupEvents(const http::Request& request, Exchange& x)
 http::Response Pipeline::ProcessQuery(const http::Request& request, Exchange& x) const {
   x.service = kIamService;
   x.event_source = audit::kIamSource;
-  // 4..6. SigV4 and scope: the Query protocol here is IAM's.
+  // 4..6. SigV4 and scope: the Query protocol here is IAM's, or STS's for GetCallerIdentity.
   Result<sigv4::VerifiedRequest> verified = Authenticate(request, x);
   if (!verified.ok()) return Fail(verified.status(), x);
-  if (Status s = CheckScope(*verified, kIamService); !s.ok()) return Fail(s, x);
+  const bool sts = verified->service == kStsService;
+  if (sts) {
+    x.service = kStsService;
+    x.event_source = audit::kStsSource;
+  }
+  if (Status s = CheckScope(*verified, x.service); !s.ok()) return Fail(s, x);
   if (parts_.iam == nullptr) {
     return Fail(Status(StatusCode::kUnknownOperation, "IAM is not served by this endpoint."), x);
   }
@@ -317,9 +323,10 @@ http::Response Pipeline::ProcessQuery(const http::Request& request, Exchange& x)
   call.source_ip = request.remote_address;
   call.secure_transport = request.tls;
   call.now_ms = clock_->NowMillis();
-  iam::QueryResponse result = parts_.iam->Handle(call, request.body);
+  iam::QueryResponse result = sts ? iam::HandleSts(parts_.iam->service(), call, request.body)
+                                  : parts_.iam->Handle(call, request.body);
   x.action = LogSafe(result.action);
-  x.known_action = iam::QueryApi::IsKnownAction(result.action);
+  x.known_action = sts ? result.error_code.empty() : iam::QueryApi::IsKnownAction(result.action);
   x.read_only = result.read_only;
   x.error_code = result.error_code;
   for (std::string& arn : result.resources) {

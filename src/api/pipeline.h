@@ -11,7 +11,8 @@
 //  - CloudTrail LookupEvents: JSON 1.1, X-Amz-Target
 //    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents", signed for
 //    "cloudtrail"; answered from the audit trail.
-//  - IAM: the Query protocol (form-encoded body with Action=..., XML responses), signed for "iam".
+//  - IAM: the Query protocol (form-encoded body with Action=..., XML responses), signed for "iam";
+//    and STS GetCallerIdentity the same way, signed for "sts".
 //
 // Every request that reaches the pipeline, allowed or denied, authenticated or not, appends one
 // audit record before its response is returned. If that append fails the client gets
@@ -58,6 +59,7 @@ inline constexpr std::string_view kCloudTrailTargetPrefix =
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 inline constexpr std::string_view kCloudTrailService = "cloudtrail";
 inline constexpr std::string_view kIamService = "iam";
+inline constexpr std::string_view kStsService = "sts";
 
 // The optional parts of the pipeline. Each may be null: no audit trail (audit: false), no
 // metrics, no IAM endpoint. With a null authorizer CloudTrail lookups are open to every

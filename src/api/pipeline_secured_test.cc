@@ -332,6 +332,45 @@ TEST_F(SecuredPipelineTest, QueryProtocolErrorsAreXml) {
   EXPECT_THAT(text, Not(HasSubstr("Frobnicate")));
 }
 
+TEST_F(SecuredPipelineTest, StsGetCallerIdentityNeedsNoPermission) {
+  auto [id, secret] = MakeUser(
+      "nobody", {{"Version", "2012-10-17"},
+                 {"Statement", {{{"Effect", "Deny"}, {"Action", "*"}, {"Resource", "*"}}}}});
+  http::Request r;
+  r.method = "POST";
+  r.target = "/";
+  r.body = "Action=GetCallerIdentity&Version=2011-06-15";
+  r.remote_address = "10.1.2.3";
+  r.headers = {{"Host", "127.0.0.1:7430"},
+               {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  sigv4::SignRequest(r.method, r.target, r.headers, r.body, id, secret, "us-east-1", "sts",
+                     clock_.NowMillis());
+  http::Response user = pipeline_->Handle(r);
+  ASSERT_EQ(user.status, 200) << user.body;
+  EXPECT_EQ(XmlText(user.body, "Arn"), "arn:aws:iam::123456789012:user/nobody");
+  EXPECT_EQ(XmlText(user.body, "Account"), kAccount);
+  EXPECT_EQ(XmlText(user.body, "UserId").substr(0, 4), "AIDA");
+
+  r.headers.resize(2);
+  sigv4::SignRequest(r.method, r.target, r.headers, r.body, kRootId, kRootSecret, "us-east-1",
+                     "sts", clock_.NowMillis());
+  http::Response root = pipeline_->Handle(r);
+  ASSERT_EQ(root.status, 200) << root.body;
+  EXPECT_EQ(XmlText(root.body, "Arn"), "arn:aws:iam::123456789012:root");
+  EXPECT_EQ(XmlText(root.body, "UserId"), kAccount);
+
+  r.body = "Action=AssumeRole&Version=2011-06-15";
+  r.headers.resize(2);
+  sigv4::SignRequest(r.method, r.target, r.headers, r.body, kRootId, kRootSecret, "us-east-1",
+                     "sts", clock_.NowMillis());
+  http::Response other = pipeline_->Handle(r);
+  EXPECT_EQ(other.status, 400);
+  EXPECT_EQ(XmlText(other.body, "Code"), "InvalidAction");
+
+  json events = AllEvents();
+  EXPECT_EQ(events[0]["EventSource"], "sts.amazonaws.com");
+}
+
 TEST_F(SecuredPipelineTest, DeactivatedKeyStopsAtOnce) {
   auto [id, secret] = MakeUser(
       "ops", {{"Version", "2012-10-17"},

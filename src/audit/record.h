@@ -33,6 +33,7 @@ inline constexpr std::string_view kGenesisHash =
 inline constexpr std::string_view kSecretsManagerSource = "secretsmanager.amazonaws.com";
 inline constexpr std::string_view kIamSource = "iam.amazonaws.com";
 inline constexpr std::string_view kCloudTrailSource = "cloudtrail.amazonaws.com";
+inline constexpr std::string_view kStsSource = "sts.amazonaws.com";
 
 // Resource types.
 inline constexpr std::string_view kSecretType = "AWS::SecretsManager::Secret";

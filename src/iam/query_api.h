@@ -66,6 +66,9 @@ class QueryApi {
 
   QueryResponse Handle(const QueryCall& call, std::string_view form_body);
 
+  // The service behind this API (STS's GetCallerIdentity reads users through it).
+  IamService& service() { return *service_; }
+
   // Whether `action` is a known IAM action of this API and read-only (for audit/metrics callers
   // that have only the name).
   static bool IsKnownAction(std::string_view action);

@@ -291,3 +291,13 @@ def test_boto3_iam_and_denial(server, world):
         sm.get_secret_value(SecretId="other/app/db")
     assert e.value.response["Error"]["Code"] == "AccessDeniedException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_sts_get_caller_identity(server, world):
+    root = server.aws("sts", "get-caller-identity").ok()
+    assert root == {"UserId": ACCOUNT, "Account": ACCOUNT,
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:root"}
+    user = as_user(server, world, "sts", "get-caller-identity").ok()
+    assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/esouser"
+    assert user["UserId"].startswith("AIDA")
+    assert user["Account"] == ACCOUNT

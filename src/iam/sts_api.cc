@@ -1,0 +1,76 @@
+#include "iam/sts_api.h"
+
+#include <string>
+#include <utility>
+
+#include "iam/query_protocol.h"
+
+namespace coffer::iam {
+namespace {
+
+constexpr std::string_view kGetCallerIdentity = "GetCallerIdentity";
+
+QueryResponse Error(const Status& status, const QueryCall& call, std::string action) {
+  QueryError error = ErrorFor(status);
+  QueryResponse out;
+  out.http_status = error.http_status;
+  out.action = std::move(action);
+  out.error_code = error.code;
+  out.error_message = status.message();
+  out.body = ErrorXml(error, status.message(), call.request_id);
+  return out;
+}
+
+// "arn:aws:iam::<account>:user/<path><name>" -> <name>; "" for anything else.
+std::string UserNameOf(std::string_view arn) {
+  std::size_t user = arn.find(":user/");
+  if (user == std::string_view::npos) return "";
+  return std::string(arn.substr(arn.rfind('/') + 1));
+}
+
+// "arn:aws:iam::<account>:..." -> <account>.
+std::string AccountOf(std::string_view arn) {
+  constexpr std::string_view kPrefix = "arn:aws:iam::";
+  if (!arn.starts_with(kPrefix)) return "";
+  arn.remove_prefix(kPrefix.size());
+  return std::string(arn.substr(0, arn.find(':')));
+}
+
+}  // namespace
+
+QueryResponse HandleSts(IamService& service, const QueryCall& call, std::string_view form_body) {
+  Result<FormParams> params = ParseForm(form_body);
+  if (!params.ok()) return Error(params.status(), call, "");
+  std::string action = params->Get("Action").value_or("");
+  if (action.empty()) {
+    return Error(Status(StatusCode::kUnknownOperation, "Missing Action"), call, "");
+  }
+  if (action != kGetCallerIdentity || params->Get("Version").value_or("") != kStsApiVersion) {
+    return Error(Status(StatusCode::kUnknownOperation,
+                        "Could not find operation " + action.substr(0, 64) + " for version " +
+                            params->Get("Version").value_or("NO_VERSION_SPECIFIED").substr(0, 32)),
+                 call, action);
+  }
+
+  const std::string account = AccountOf(call.principal_arn);
+  std::string user_id = account;  // the root user's UserId is the account id
+  if (std::string name = UserNameOf(call.principal_arn); !name.empty()) {
+    Result<User> user = service.GetUser(name);
+    if (!user.ok()) return Error(user.status(), call, action);
+    user_id = user->id;
+  }
+  XmlWriter xml("GetCallerIdentityResponse", kStsXmlNamespace);
+  xml.Open("GetCallerIdentityResult")
+      .Element("Arn", call.principal_arn)
+      .Element("UserId", user_id)
+      .Element("Account", account)
+      .Close();
+  xml.Open("ResponseMetadata").Element("RequestId", call.request_id).Close();
+  QueryResponse out;
+  out.action = action;
+  out.read_only = true;
+  out.body = xml.Finish();
+  return out;
+}
+
+}  // namespace coffer::iam
