@@ -1,0 +1,194 @@
+// The client against a real coffer server in-process: the Beast HTTP server, the api pipeline
+// with real SigV4 verification, and the secrets service over the in-memory store.
+
+#include "provider/secretsmanager_client.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/credentials.h"
+#include "api/pipeline.h"
+#include "core/encoding.h"
+#include "crypto/random.h"
+#include "http/server.h"
+#include "secrets/service.h"
+#include "storage/testing/memory_store.h"
+
+namespace coffer::provider {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kKeyId[] = "AKIAPROVIDERTEST0001";
+constexpr char kSecret[] = "provider/Test/Secret/Key/0123456789abcdefgh";
+constexpr char kCanary[] = "CANARY-provider-7c1e";
+
+class SecretsManagerClientTest : public ::testing::Test {
+ protected:
+  SecretsManagerClientTest()
+      : keyring_(std::move(*crypto::KeyringFromText(Base64Encode(crypto::RandomBytes(32))))),
+        envelope_(keyring_.get()),
+        credentials_(&store_, &envelope_, SystemClock::Get()),
+        verifier_(SystemClock::Get(), &credentials_),
+        service_(&store_, &envelope_, SystemClock::Get()) {
+    auto root =
+        api::EnsureRootCredentials(&store_, &envelope_, SystemClock::Get(), "000000000000",
+                                   std::make_pair(std::string(kKeyId), std::string(kSecret)));
+    EXPECT_TRUE(root.ok()) << root.status().ToString();
+    pipeline_ = std::make_unique<api::Pipeline>(api::PipelineOptions{}, &service_, &verifier_,
+                                                SystemClock::Get());
+    http::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.io_threads = 1;
+    options.worker_threads = 2;
+    auto server =
+        http::StartServer(options, [this](const http::Request& r) { return pipeline_->Handle(r); });
+    EXPECT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    endpoint_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+  ~SecretsManagerClientTest() override {
+    server_->Shutdown();
+    service_.Shutdown();
+  }
+
+  SecretsManagerClient Client(std::string secret = kSecret, std::string endpoint = "") {
+    SecretsManagerOptions options;
+    options.endpoint = endpoint.empty() ? endpoint_ : endpoint;
+    options.timeout = std::chrono::milliseconds(5000);
+    return SecretsManagerClient(options, AwsCredentials{kKeyId, std::move(secret), ""});
+  }
+
+  std::string Create(const std::string& name, std::optional<std::string> value,
+                     std::optional<std::string> binary = std::nullopt,
+                     std::vector<secrets::Tag> tags = {}) {
+    secrets::CallContext ctx;
+    ctx.region = "us-east-1";
+    ctx.account_id = "000000000000";
+    secrets::CreateSecretRequest r;
+    r.name = name;
+    r.client_request_token = crypto::RandomUuid();
+    r.value.string = std::move(value);
+    r.value.binary = std::move(binary);
+    if (!tags.empty()) r.tags = std::move(tags);
+    auto created = service_.CreateSecret(ctx, r);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? created->arn : "";
+  }
+
+  storage::MemorySecretStore store_;
+  std::unique_ptr<crypto::Keyring> keyring_;
+  crypto::Envelope envelope_;
+  api::StoreCredentialSource credentials_;
+  sigv4::Verifier verifier_;
+  secrets::Service service_;
+  std::unique_ptr<api::Pipeline> pipeline_;
+  std::unique_ptr<http::Server> server_;
+  std::string endpoint_;
+};
+
+TEST_F(SecretsManagerClientTest, GetsStringAndBinaryValues) {
+  std::string arn = Create("ml-platform/db", std::string(R"({"password":")") + kCanary + "\"}");
+  Create("ml-platform/cert", std::nullopt, std::string("\x00\x01\xff", 3));
+  SecretsManagerClient client = Client();
+
+  auto got = client.GetSecretValue("ml-platform/db");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->arn, arn);
+  EXPECT_EQ(got->name, "ml-platform/db");
+  EXPECT_EQ(got->string, std::string(R"({"password":")") + kCanary + "\"}");
+  EXPECT_FALSE(got->binary.has_value());
+  EXPECT_EQ(got->version_stages, std::vector<std::string>{"AWSCURRENT"});
+  EXPECT_GT(got->created_ms, 0);
+
+  auto by_id = client.GetSecretValue(arn, got->version_id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status().ToString();
+  EXPECT_EQ(by_id->version_id, got->version_id);
+  auto by_stage = client.GetSecretValue("ml-platform/db", "", "AWSCURRENT");
+  ASSERT_TRUE(by_stage.ok());
+
+  auto bin = client.GetSecretValue("ml-platform/cert");
+  ASSERT_TRUE(bin.ok()) << bin.status().ToString();
+  EXPECT_EQ(bin->binary, std::string("\x00\x01\xff", 3));
+  EXPECT_FALSE(bin->string.has_value());
+}
+
+TEST_F(SecretsManagerClientTest, ErrorsMapToStatusCodesWithoutValues) {
+  Create("app/one", kCanary);
+  auto missing = Client().GetSecretValue("app/missing");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr("ResourceNotFoundException"));
+
+  auto stage = Client().GetSecretValue("app/one", "", "NOSUCHSTAGE");
+  EXPECT_EQ(stage.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(stage.status().message(), Not(HasSubstr(kCanary)));
+
+  auto bad_key = Client("wrong-secret").GetSecretValue("app/one");
+  EXPECT_EQ(bad_key.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_THAT(bad_key.status().message(), HasSubstr("InvalidSignatureException"));
+  EXPECT_THAT(bad_key.status().message(), Not(HasSubstr("wrong-secret")));
+  EXPECT_EQ(Client("wrong-secret").CheckCredentials().code(), StatusCode::kUnauthenticated);
+  EXPECT_TRUE(Client().CheckCredentials().ok());
+
+  // Nothing listens on port 1.
+  auto down = Client(kSecret, "http://127.0.0.1:1").GetSecretValue("app/one");
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(down.status().message(), HasSubstr("127.0.0.1:1"));
+}
+
+TEST_F(SecretsManagerClientTest, DescribesAndListsWithFiltersAndPages) {
+  Create("team-a/one", "1", std::nullopt, {{"env", "prod"}, {"team", "a"}});
+  Create("team-a/two", "2");
+  Create("team-b/one", "3");
+  SecretsManagerClient client = Client();
+
+  auto described = client.DescribeSecret("team-a/one");
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  EXPECT_EQ(described->name, "team-a/one");
+  EXPECT_EQ(described->tags.size(), 2u);
+  ASSERT_EQ(described->versions.size(), 1u);
+  EXPECT_EQ(described->versions[0].second, std::vector<std::string>{"AWSCURRENT"});
+
+  auto filtered = client.ListSecrets({{"name", {"team-a/"}}});
+  ASSERT_TRUE(filtered.ok()) << filtered.status().ToString();
+  ASSERT_EQ(filtered->secrets.size(), 2u);
+
+  std::vector<std::string> names;
+  std::string token;
+  do {
+    auto page = client.ListSecrets({}, token, 1);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_LE(page->secrets.size(), 1u);
+    for (const auto& s : page->secrets) names.push_back(s.name);
+    token = page->next_token;
+  } while (!token.empty());
+  EXPECT_EQ(names.size(), 3u);
+}
+
+TEST(StatusFromAwsErrorTest, MapsTypesAndKeepsMessagesShort) {
+  EXPECT_EQ(
+      StatusFromAwsError(400, R"({"__type":"ResourceNotFoundException","Message":"x"})").code(),
+      StatusCode::kNotFound);
+  EXPECT_EQ(
+      StatusFromAwsError(400, R"({"__type":"com.amazonaws.secretsmanager#AccessDeniedException"})")
+          .code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_EQ(StatusFromAwsError(400, R"({"__type":"ThrottlingException"})").code(),
+            StatusCode::kThrottled);
+  EXPECT_EQ(StatusFromAwsError(400, R"({"__type":"InvalidRequestException"})").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusFromAwsError(503, "<html>busy</html>").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusFromAwsError(400, R"({"__type":"ValidationException"})").code(),
+            StatusCode::kInvalidArgument);
+  Status long_message =
+      StatusFromAwsError(400, R"({"__type":"X","Message":")" + std::string(2000, 'm') + "\"}");
+  EXPECT_LT(long_message.message().size(), 600u);
+}
+
+}  // namespace
+}  // namespace coffer::provider
