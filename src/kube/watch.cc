@@ -1,0 +1,293 @@
+#include "kube/watch.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace coffer::kube {
+namespace {
+
+std::optional<WatchEventType> ParseType(std::string_view type) {
+  if (type == "ADDED") return WatchEventType::kAdded;
+  if (type == "MODIFIED") return WatchEventType::kModified;
+  if (type == "DELETED") return WatchEventType::kDeleted;
+  if (type == "BOOKMARK") return WatchEventType::kBookmark;
+  if (type == "ERROR") return WatchEventType::kError;
+  return std::nullopt;
+}
+
+std::string ResourceVersionOf(const Json& object) {
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) {
+    return "";
+  }
+  return object["metadata"].value("resourceVersion", "");
+}
+
+// Sleeps for `d` unless `stop` is requested first; returns false when stopped.
+bool SleepFor(std::chrono::milliseconds d, std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock<std::mutex> lock(mu);
+  return !cv.wait_for(lock, stop, d, [] { return false; }) && !stop.stop_requested();
+}
+
+}  // namespace
+
+Result<WatchEvent> ParseWatchEvent(std::string_view line) {
+  Json parsed = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("type") || !parsed["type"].is_string() ||
+      !parsed.contains("object") || !parsed["object"].is_object()) {
+    return Status::InvalidArgument("malformed watch event");
+  }
+  std::optional<WatchEventType> type = ParseType(parsed["type"].get<std::string>());
+  if (!type) return Status::InvalidArgument("unknown watch event type");
+  return WatchEvent{*type, std::move(parsed["object"])};
+}
+
+Status Watch(Client& client, const ResourceRef& ref, const WatchOptions& options,
+             const std::function<bool(const WatchEvent&)>& on_event, std::stop_token stop) {
+  std::string q = "?watch=true";
+  auto add = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    q += '&';
+    q += key;
+    q += '=';
+    q += QueryEscape(value);
+  };
+  add("resourceVersion", options.resource_version);
+  add("labelSelector", options.label_selector);
+  add("fieldSelector", options.field_selector);
+  if (options.allow_bookmarks) q += "&allowWatchBookmarks=true";
+  if (options.timeout_seconds > 0) q += "&timeoutSeconds=" + std::to_string(options.timeout_seconds);
+  Status parse_error;
+  Status st = client.StreamLines(
+      ref.WithName("").Path() + q,
+      [&](std::string_view line) {
+        Result<WatchEvent> event = ParseWatchEvent(line);
+        if (!event.ok()) {
+          parse_error = event.status();
+          return false;
+        }
+        return on_event(*event);
+      },
+      stop);
+  COFFER_RETURN_IF_ERROR(st);
+  return parse_error;
+}
+
+Json KeepMetadataOnly(const Json& object) {
+  Json out = Json::object();
+  for (const char* key : {"apiVersion", "kind", "metadata"}) {
+    if (object.contains(key)) out[key] = object[key];
+  }
+  if (out.contains("metadata") && out["metadata"].is_object()) out["metadata"].erase("managedFields");
+  return out;
+}
+
+std::string ObjectKey(const Json& object) {
+  const Json& md = object.contains("metadata") ? object["metadata"] : Json::object();
+  const std::string ns = md.is_object() ? md.value("namespace", "") : "";
+  const std::string name = md.is_object() ? md.value("name", "") : "";
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+// ---- Informer ----
+
+Informer::Informer(Client& client, ResourceRef ref, InformerOptions options,
+                   InformerHandlers handlers)
+    : client_(client), ref_(std::move(ref)), options_(std::move(options)),
+      handlers_(std::move(handlers)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void Informer::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+bool Informer::HasSynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
+bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return synced_cv_.wait_for(lock, timeout, [this] { return synced_; });
+}
+
+std::optional<Json> Informer::Get(const std::string& ns, const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = items_.find(ns.empty() ? name : ns + "/" + name);
+  if (it == items_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Json> Informer::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  out.reserve(items_.size());
+  for (const auto& [key, object] : items_) out.push_back(object);
+  return out;
+}
+
+std::string Informer::last_resource_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resource_version_;
+}
+
+int Informer::relists() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return relists_;
+}
+
+void Informer::Run(std::stop_token stop) {
+  std::chrono::milliseconds backoff = options_.min_backoff;
+  auto fail = [&](const Status& st, const char* what) {
+    spdlog::warn("kube informer {}: {} failed: {}", ref_.resource, what, st.ToString());
+    const bool keep_going = SleepFor(backoff, stop);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+    return keep_going;
+  };
+  bool need_list = true;
+  while (!stop.stop_requested()) {
+    if (need_list) {
+      Status st = ListAndReplace();
+      if (!st.ok()) {
+        if (!fail(st, "list")) return;
+        continue;
+      }
+      need_list = false;
+      backoff = options_.min_backoff;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::string rv_before = last_resource_version();
+    Status st = WatchOnce(stop);
+    if (stop.stop_requested()) return;
+    if (IsGone(st)) {
+      spdlog::info("kube informer {}: resourceVersion expired, relisting", ref_.resource);
+      need_list = true;
+      continue;
+    }
+    if (!st.ok()) {
+      if (!fail(st, "watch")) return;
+      continue;
+    }
+    // A watch that ended at once without news is treated like a failure, so that a server which
+    // keeps closing the stream is not hammered.
+    if (std::chrono::steady_clock::now() - started < std::chrono::seconds(1) &&
+        last_resource_version() == rv_before) {
+      if (!SleepFor(backoff, stop)) return;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    } else {
+      backoff = options_.min_backoff;
+    }
+  }
+}
+
+Status Informer::ListAndReplace() {
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.limit = options_.page_size;
+  COFFER_ASSIGN_OR_RETURN(Json list, client_.ListAll(ref_, lo));
+  // List items carry no apiVersion/kind; restore them from the list's own.
+  std::string kind = list.value("kind", "");
+  if (kind.size() > 4 && kind.ends_with("List")) kind.resize(kind.size() - 4);
+  const std::string api_version = list.value("apiVersion", "");
+
+  std::map<std::string, Json> fresh;
+  for (Json& item : list["items"]) {
+    if (!item.contains("kind") && !kind.empty()) item["kind"] = kind;
+    if (!item.contains("apiVersion") && !api_version.empty()) item["apiVersion"] = api_version;
+    Json kept = options_.transform ? options_.transform(item) : std::move(item);
+    std::string key = ObjectKey(kept);
+    fresh.emplace(std::move(key), std::move(kept));
+  }
+  std::map<std::string, Json> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old.swap(items_);
+    items_ = fresh;
+    resource_version_ = ResourceVersionOf(list);
+    ++relists_;
+    synced_ = true;
+  }
+  synced_cv_.notify_all();
+  for (const auto& [key, object] : old) {
+    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(object);
+  }
+  for (const auto& [key, object] : fresh) {
+    auto it = old.find(key);
+    if (it == old.end()) {
+      if (handlers_.on_add) handlers_.on_add(object);
+    } else if (ResourceVersionOf(it->second) != ResourceVersionOf(object) &&
+               handlers_.on_update) {
+      handlers_.on_update(it->second, object);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Informer::WatchOnce(std::stop_token stop) {
+  WatchOptions wo;
+  wo.resource_version = last_resource_version();
+  wo.label_selector = options_.label_selector;
+  wo.field_selector = options_.field_selector;
+  wo.allow_bookmarks = true;
+  wo.timeout_seconds = options_.watch_timeout_seconds;
+  Status event_error;
+  Status st = Watch(
+      client_, ref_, wo,
+      [&](const WatchEvent& event) {
+        if (event.type == WatchEventType::kError) {
+          const int code = event.object.value("code", 0);
+          const std::string message = event.object.value("message", "watch error");
+          event_error = code == 410 ? Status::FailedPrecondition("Expired: " + message)
+                                    : Status::Unavailable("watch ERROR event: " + message);
+          return false;
+        }
+        Apply(event);
+        return true;
+      },
+      stop);
+  COFFER_RETURN_IF_ERROR(st);
+  return event_error;
+}
+
+void Informer::Apply(const WatchEvent& event) {
+  const std::string rv = ResourceVersionOf(event.object);
+  if (event.type == WatchEventType::kBookmark) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!rv.empty()) resource_version_ = rv;
+    return;
+  }
+  Json object = options_.transform ? options_.transform(event.object) : event.object;
+  const std::string key = ObjectKey(object);
+  std::optional<Json> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!rv.empty()) resource_version_ = rv;
+    auto it = items_.find(key);
+    if (it != items_.end()) old = std::move(it->second);
+    if (event.type == WatchEventType::kDeleted) {
+      if (it != items_.end()) items_.erase(it);
+    } else {
+      items_[key] = object;
+    }
+  }
+  if (event.type == WatchEventType::kDeleted) {
+    if (handlers_.on_delete) handlers_.on_delete(object);
+  } else if (old) {
+    if (handlers_.on_update) handlers_.on_update(*old, object);
+  } else if (handlers_.on_add) {
+    handlers_.on_add(object);
+  }
+}
+
+}  // namespace coffer::kube
