@@ -15,6 +15,7 @@
 #include "core/encoding.h"
 #include "crypto/random.h"
 #include "http/server.h"
+#include "provider/provider.h"
 #include "secrets/service.h"
 #include "storage/testing/memory_store.h"
 
@@ -168,6 +169,24 @@ TEST_F(SecretsManagerClientTest, DescribesAndListsWithFiltersAndPages) {
     token = page->next_token;
   } while (!token.empty());
   EXPECT_EQ(names.size(), 3u);
+}
+
+TEST_F(SecretsManagerClientTest, AwsProviderReadsThroughTheClient) {
+  Create("ml-platform/api", "k1");
+  AwsProvider provider(std::make_shared<SecretsManagerClient>(Client()));
+  EXPECT_TRUE(provider.Validate().ok());
+  auto current = provider.GetSecret({"ml-platform/api", "", ""});
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  EXPECT_EQ(current->string, "k1");
+  auto by_stage = provider.GetSecret({"ml-platform/api", "", "AWSCURRENT"});
+  ASSERT_TRUE(by_stage.ok());
+  auto by_id = provider.GetSecret({"ml-platform/api", current->version_id, ""});
+  ASSERT_TRUE(by_id.ok());
+  EXPECT_EQ(provider.GetSecret({"ml-platform/nope", "", ""}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(provider.calls(), 5u);
+  AwsProvider wrong(std::make_shared<SecretsManagerClient>(Client("bad")));
+  EXPECT_EQ(wrong.Validate().code(), StatusCode::kUnauthenticated);
 }
 
 TEST(StatusFromAwsErrorTest, MapsTypesAndKeepsMessagesShort) {

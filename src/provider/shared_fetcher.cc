@@ -1,0 +1,84 @@
+#include "provider/shared_fetcher.h"
+
+#include <utility>
+
+namespace coffer::provider {
+namespace {
+
+std::string CacheKey(const std::string& store_id, const RemoteKey& key) {
+  std::string out;
+  out.reserve(store_id.size() + key.key.size() + key.version_id.size() + key.version_stage.size() +
+              3);
+  out.append(store_id).push_back('\0');
+  out.append(key.key).push_back('\0');
+  out.append(key.version_id).push_back('\0');
+  out.append(key.version_stage);
+  return out;
+}
+
+}  // namespace
+
+SharedFetcher::SharedFetcher(Options options) : options_(options) {
+  if (options_.clock == nullptr) options_.clock = SystemClock::Get();
+}
+
+Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& provider,
+                                       const RemoteKey& key) {
+  const std::string cache_key = CacheKey(store_id, key);
+  std::shared_ptr<Entry> entry;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto it = entries_.find(cache_key);
+    if (it != entries_.end()) {
+      std::shared_ptr<Entry> found = it->second;
+      if (!found->done) {
+        ++stats_.shared_waits;
+        cv_.wait(lock, [&] { return found->done; });
+        return found->result;
+      }
+      const std::int64_t age = options_.clock->NowMillis() - found->fetched_ms;
+      if (found->result.ok() && age <= options_.max_age.count()) {
+        ++stats_.cache_hits;
+        return found->result;
+      }
+      entries_.erase(it);  // stale, or a failure already handed to its waiters
+    }
+    entry = std::make_shared<Entry>();
+    entries_.emplace(cache_key, entry);
+    ++stats_.backend_calls;
+  }
+
+  // The call runs without the lock; later requests for this key wait on `entry`.
+  Result<RemoteValue> result = provider.GetSecret(key);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entry->result = std::move(result);
+    entry->fetched_ms = options_.clock->NowMillis();
+    entry->done = true;
+    if (!entry->result.ok()) {
+      auto it = entries_.find(cache_key);
+      if (it != entries_.end() && it->second == entry) entries_.erase(it);
+    }
+  }
+  cv_.notify_all();
+  return entry->result;
+}
+
+void SharedFetcher::NewRound() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    // Fetches in flight stay so their waiters find them; they are replaced once done.
+    if (it->second->done) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+SharedFetcher::Stats SharedFetcher::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace coffer::provider
