@@ -198,7 +198,11 @@ Status Informer::ListAndReplace() {
   COFFER_ASSIGN_OR_RETURN(Json list, client_.ListAll(ref_, lo));
   // List items carry no apiVersion/kind; restore them from the list's own.
   std::string kind = list.value("kind", "");
-  if (kind.size() > 4 && kind.ends_with("List")) kind.resize(kind.size() - 4);
+  if (kind.size() > 4 && kind.ends_with("List")) {
+    kind.resize(kind.size() - 4);
+  } else {
+    kind.clear();  // a generic "List": the items' kind is unknown
+  }
   const std::string api_version = list.value("apiVersion", "");
 
   std::map<std::string, Json> fresh;

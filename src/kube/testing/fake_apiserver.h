@@ -320,7 +320,11 @@ class FakeApiserver {
     }
     std::size_t offset = rec.query.count("continue") ? std::stoul(rec.query.at("continue")) : 0;
     std::size_t limit = rec.query.count("limit") ? std::stoul(rec.query.at("limit")) : all.size();
-    Json list = {{"kind", "List"}, {"apiVersion", "v1"}, {"items", Json::array()}};
+    // "SecretList" as the apiserver names it, from the stored objects' kind.
+    const std::string kind = all.empty() ? "" : all[0].value("kind", "");
+    Json list = {{"kind", kind + "List"},
+                 {"apiVersion", all.empty() ? "v1" : all[0].value("apiVersion", "v1")},
+                 {"items", Json::array()}};
     list["metadata"]["resourceVersion"] = std::to_string(rv_);
     for (std::size_t i = offset; i < all.size() && i < offset + limit; ++i) {
       Json item = all[i];
