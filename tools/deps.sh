@@ -32,6 +32,7 @@ coffer_install_deps() {
       awscli python3-boto3 python3-botocore python3-pytest python3-cryptography
       openssh-client openssl curl procps clang libclang-rt-14-dev
       prometheus python3-yaml
+      golang-go rsync jq etcd-server dpkg-dev golang-github-modern-go-reflect2-dev
     )
   fi
   coffer_install_packages "${pkgs[@]}"

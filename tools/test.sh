@@ -2,9 +2,13 @@
 # Installs what is missing (apt-get), builds, and runs every test:
 #   1. Release build; unit tests, fuzz-corpus replays, and integration tests against the real
 #      aws CLI v2 (Debian), boto3 1.26 (Debian) and boto3 1.43 (where present).
-#   2. The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
-#   3. A short libFuzzer run of every fuzz target (clang, preset fuzz).
-# Env: COFFER_FUZZ_SECONDS (default 30 per target), COFFER_SKIP_ASAN=1, COFFER_SKIP_FUZZ=1.
+#   2. The kube tests (label kube) against a real Kubernetes 1.20 control plane; its binaries are
+#      built once per machine and cached (tools/kube/control-plane.sh build, ~9 minutes the first
+#      time).
+#   3. The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
+#   4. A short libFuzzer run of every fuzz target (clang, preset fuzz).
+# Env: COFFER_FUZZ_SECONDS (default 30 per target), COFFER_SKIP_KUBE=1, COFFER_SKIP_ASAN=1,
+# COFFER_SKIP_FUZZ=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/deps.sh
@@ -25,18 +29,35 @@ count() {  # count <ctest log>: adds ctest's totals to passed/failed
   failed=$((failed + nfail))
 }
 
-echo "== 1/3 release build and all tests"
+echo "== 1/4 release build and all tests but the kube ones"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 set +e
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900 | tee "$log_dir/release.log"
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900 -LE '^kube$' |
+  tee "$log_dir/release.log"
 rc1=${PIPESTATUS[0]}
 set -e
 count "$log_dir/release.log"
 
+rc_kube=0
+if [[ "${COFFER_SKIP_KUBE:-0}" != 1 ]]; then
+  echo "== 2/4 kube tests against a real Kubernetes control plane"
+  if bash tools/kube/control-plane.sh build; then
+    set +e
+    ctest --test-dir build -L '^kube$' --output-on-failure | tee "$log_dir/kube.log"
+    rc_kube=${PIPESTATUS[0]}
+    set -e
+    count "$log_dir/kube.log"
+  else
+    echo "kube: building the Kubernetes control plane FAILED"
+    rc_kube=1
+    failed=$((failed + 1))
+  fi
+fi
+
 rc2=0
 if [[ "${COFFER_SKIP_ASAN:-0}" != 1 ]]; then
-  echo "== 2/3 unit tests under ASan+UBSan"
+  echo "== 3/4 unit tests under ASan+UBSan"
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   set +e
@@ -48,7 +69,7 @@ fi
 
 rc3=0
 if [[ "${COFFER_SKIP_FUZZ:-0}" != 1 ]]; then
-  echo "== 3/3 libFuzzer runs"
+  echo "== 4/4 libFuzzer runs"
   cmake --preset fuzz >/dev/null
   cmake --build --preset fuzz --target coffer_fuzzers
   secs=${COFFER_FUZZ_SECONDS:-30}
@@ -71,6 +92,6 @@ if [[ "${COFFER_SKIP_FUZZ:-0}" != 1 ]]; then
 fi
 
 echo "summary: $passed passed, $failed failed"
-if ((rc1 != 0 || rc2 != 0 || rc3 != 0)); then
+if ((rc1 != 0 || rc_kube != 0 || rc2 != 0 || rc3 != 0)); then
   exit 1
 fi
