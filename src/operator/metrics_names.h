@@ -5,7 +5,9 @@
 // registers them without a namespace prefix, so the names below are the full names.
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace coffer::op::metrics {
 
@@ -60,5 +62,20 @@ inline constexpr std::string_view kCallStatusError = "error";
 // Values of the condition label.
 inline constexpr std::string_view kConditionReady = "Ready";
 inline constexpr std::string_view kConditionDeleted = "Deleted";
+
+// One series of a *_status_condition gauge.
+struct ConditionSeries {
+  std::string condition;
+  std::string status;  // "True" | "False"
+  double value = 0;
+};
+
+// The series ESO keeps for one condition: both status values, 1 for the one in effect and 0 for
+// the other (so a flip never leaves a stale 1 behind).
+inline std::vector<ConditionSeries> ConditionGaugeSeries(std::string_view condition,
+                                                         std::string_view status) {
+  return {ConditionSeries{std::string(condition), "True", status == "True" ? 1.0 : 0.0},
+          ConditionSeries{std::string(condition), "False", status == "False" ? 1.0 : 0.0}};
+}
 
 }  // namespace coffer::op::metrics
