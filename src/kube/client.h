@@ -102,6 +102,7 @@ struct RawResponse {
   std::string body;
 };
 
+// Thread-safe: one Client serves all of a process's threads; connections are pooled and reused.
 class Client {
  public:
   // Errors: kInvalidArgument when the config has no server.

@@ -122,8 +122,15 @@ TEST_F(LeaderTest, TwoCandidatesOneLeaderAndHandoverOnStop) {
   auto client_a = NewClient();
   auto client_b = NewClient();
   Counters ca, cb;
+  std::mutex mu;
+  std::vector<std::string> b_saw;  // leaders b observed, in order
+  LeaderCallbacks b_callbacks = cb.Callbacks();
+  b_callbacks.on_new_leader = [&](const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    b_saw.push_back(id);
+  };
   auto a = std::make_unique<LeaderElector>(*client_a, Config("a"), ca.Callbacks());
-  auto b = std::make_unique<LeaderElector>(*client_b, Config("b"), cb.Callbacks());
+  auto b = std::make_unique<LeaderElector>(*client_b, Config("b"), b_callbacks);
   a->Start();
   ASSERT_TRUE(Eventually([&] { return a->IsLeader(); }));
   b->Start();
@@ -147,6 +154,10 @@ TEST_F(LeaderTest, TwoCandidatesOneLeaderAndHandoverOnStop) {
   EXPECT_EQ(cb.started.load(), 1);
   b->Stop();
   EXPECT_EQ(cb.stopped.load(), 1);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(b_saw, (std::vector<std::string>{"a", "b"}));
+  }
   EXPECT_EQ(Lease()["spec"]["holderIdentity"], "");
 }
 

@@ -155,6 +155,7 @@ void Informer::Run(std::stop_token stop) {
     return keep_going;
   };
   bool need_list = true;
+  bool listed_now = false;
   while (!stop.stop_requested()) {
     if (need_list) {
       Status st = ListAndReplace();
@@ -163,7 +164,7 @@ void Informer::Run(std::stop_token stop) {
         continue;
       }
       need_list = false;
-      backoff = options_.min_backoff;
+      listed_now = true;
     }
     const auto started = std::chrono::steady_clock::now();
     const std::string rv_before = last_resource_version();
@@ -171,9 +172,15 @@ void Informer::Run(std::stop_token stop) {
     if (stop.stop_requested()) return;
     if (IsGone(st)) {
       spdlog::info("kube informer {}: resourceVersion expired, relisting", ref_.resource);
+      // Gone again straight after a fresh list: back off rather than spin on list+watch.
+      if (listed_now) {
+        if (!SleepFor(backoff, stop)) return;
+        backoff = std::min(backoff * 2, options_.max_backoff);
+      }
       need_list = true;
       continue;
     }
+    listed_now = false;
     if (!st.ok()) {
       if (!fail(st, "watch")) return;
       continue;
