@@ -20,8 +20,8 @@ inline constexpr std::string_view kLabelProvider = "provider";
 inline constexpr std::string_view kLabelCall = "call";
 
 inline constexpr std::array<std::string_view, 2> kObjectLabels = {kLabelName, kLabelNamespace};
-inline constexpr std::array<std::string_view, 4> kConditionLabels = {
-    kLabelName, kLabelNamespace, kLabelCondition, kLabelStatus};
+inline constexpr std::array<std::string_view, 4> kConditionLabels = {kLabelName, kLabelNamespace,
+                                                                     kLabelCondition, kLabelStatus};
 inline constexpr std::array<std::string_view, 3> kProviderCallLabels = {kLabelProvider, kLabelCall,
                                                                         kLabelStatus};
 
@@ -40,7 +40,8 @@ inline constexpr std::string_view kStatusCondition = "externalsecret_status_cond
 inline constexpr std::string_view kReconcileDuration = "externalsecret_reconcile_duration";
 // Counter{provider,call,status}: backend API calls, e.g. provider="AWS/SecretsManager",
 // call="GetSecretValue", status="success"|"error".
-inline constexpr std::string_view kProviderApiCallsCount = "externalsecret_provider_api_calls_count";
+inline constexpr std::string_view kProviderApiCallsCount =
+    "externalsecret_provider_api_calls_count";
 // Gauge 0/1 {name,namespace,condition,status}: SecretStore conditions.
 inline constexpr std::string_view kSecretStoreStatusCondition = "secretstore_status_condition";
 // Gauge{name,namespace}: SecretStore reconcile duration (nanoseconds, as ESO).

@@ -36,7 +36,8 @@ struct Desired {
 };
 
 OwnerReference OwnerRefFor(const ExternalSecret& es) {
-  return OwnerReference{es.api_version, "ExternalSecret", es.metadata.name, es.metadata.uid,
+  return OwnerReference{es.api_version,      "ExternalSecret",
+                        es.metadata.name,    es.metadata.uid,
                         /*controller=*/true, /*block_owner_deletion=*/true};
 }
 
@@ -67,7 +68,8 @@ std::vector<OwnerReference> DesiredOwnerRefs(const ExternalSecret& es,
       placed = true;
     }
   }
-  if (es.target.creation_policy == CreationPolicy::kOwner && !placed) out.push_back(OwnerRefFor(es));
+  if (es.target.creation_policy == CreationPolicy::kOwner && !placed)
+    out.push_back(OwnerRefFor(es));
   return out;
 }
 
@@ -85,7 +87,8 @@ Status CheckOwnership(const ExternalSecret& es, const ObservedSecret& target) {
   return Status::Ok();
 }
 
-Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target, const BuiltData& built) {
+Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target,
+                     const BuiltData& built) {
   Desired d;
   const bool merge = es.target.creation_policy == CreationPolicy::kMerge;
   if (merge && target != nullptr) {
@@ -105,18 +108,19 @@ Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target, con
     }
   }
   d.type = !es.target.template_type.empty() ? es.target.template_type
-           : target != nullptr             ? target->type
-                                           : "Opaque";
+           : target != nullptr              ? target->type
+                                            : "Opaque";
   d.labels = es.target.has_template ? es.target.template_labels : es.metadata.labels;
   d.annotations = es.target.has_template ? es.target.template_annotations : es.metadata.annotations;
   d.annotations.erase(std::string(kAnnotationLastApplied));
   d.labels[std::string(kLabelManaged)] = "true";
   if (es.target.creation_policy == CreationPolicy::kOwner) {
-    d.labels[std::string(kLabelCreatedBy)] = CreatedByValue(es.metadata.namespace_, es.metadata.name);
+    d.labels[std::string(kLabelCreatedBy)] =
+        CreatedByValue(es.metadata.namespace_, es.metadata.name);
   }
   d.annotations[std::string(kAnnotationDataHash)] = DataHash(d.data);
-  d.owner_refs = DesiredOwnerRefs(es, target != nullptr ? target->owner_references
-                                                        : std::vector<OwnerReference>{});
+  d.owner_refs = DesiredOwnerRefs(
+      es, target != nullptr ? target->owner_references : std::vector<OwnerReference>{});
   d.immutable = es.target.immutable || (target != nullptr && target->immutable);
   return d;
 }
@@ -133,8 +137,11 @@ json DesiredToObject(const ExternalSecret& es, const Desired& d) {
     for (const OwnerReference& r : d.owner_refs) refs.push_back(OwnerRefToJson(r));
     meta["ownerReferences"] = std::move(refs);
   }
-  json out = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", std::move(meta)},
-              {"type", d.type}, {"data", std::move(data)}};
+  json out = {{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", std::move(meta)},
+              {"type", d.type},
+              {"data", std::move(data)}};
   if (d.immutable) out["immutable"] = true;
   return out;
 }
@@ -234,19 +241,20 @@ bool HandleEmptyData(const ExternalSecret& es, const ObservedState& observed, st
       return true;
     case DeletionPolicy::kDelete:
       if (es.target.creation_policy != CreationPolicy::kOwner) {
-        MarkFailed(es, observed, "unable to delete secret",
-                   Status::FailedPrecondition("creationPolicy=" +
-                                              std::string(CreationPolicyName(
-                                                  es.target.creation_policy)) +
-                                              " is not Owner"),
-                   now_ms, plan);
+        MarkFailed(
+            es, observed, "unable to delete secret",
+            Status::FailedPrecondition(
+                "creationPolicy=" + std::string(CreationPolicyName(es.target.creation_policy)) +
+                " is not Owner"),
+            now_ms, plan);
         return true;
       }
       if (observed.target.has_value() && IsManaged(*observed.target)) {
         plan.action = SecretAction::kDelete;
-        plan.secret = {{"metadata", {{"name", es.target.name},
-                                     {"namespace", es.metadata.namespace_}}}};
-        plan.events.push_back(Event{"Normal", std::string(kEventDeleted), std::string(kMsgDeleted)});
+        plan.secret = {
+            {"metadata", {{"name", es.target.name}, {"namespace", es.metadata.namespace_}}}};
+        plan.events.push_back(
+            Event{"Normal", std::string(kEventDeleted), std::string(kMsgDeleted)});
       }
       MarkDone(es, kReasonSecretDeleted, kMsgDeleted, now_ms, plan);
       return true;
@@ -319,9 +327,8 @@ void SetCondition(std::vector<Condition>& conditions, Condition condition, std::
     return;
   }
   condition.last_transition_time =
-      it->status == condition.status && !it->last_transition_time.empty()
-          ? it->last_transition_time
-          : FormatIso8601(now_ms);
+      it->status == condition.status && !it->last_transition_time.empty() ? it->last_transition_time
+                                                                          : FormatIso8601(now_ms);
   *it = std::move(condition);
 }
 
@@ -392,8 +399,7 @@ Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& obse
 Plan PlanWriteFailure(const ExternalSecret& es, const ObservedState& observed,
                       const Plan& attempted, const Status& error, std::int64_t now_ms) {
   Plan plan;
-  const std::string_view what =
-      attempted.action == SecretAction::kDelete ? kMsgDelete : kMsgUpdate;
+  const std::string_view what = attempted.action == SecretAction::kDelete ? kMsgDelete : kMsgUpdate;
   MarkFailed(es, observed, what, error, now_ms, plan);
   Finish(es, plan);
   return plan;

@@ -75,7 +75,7 @@ struct Plan {
   bool status_changed = false;  // whether `status` differs from the ExternalSecret's current one
   std::vector<Event> events;
   std::optional<std::int64_t> requeue_after_ms;  // nullopt: only an event re-triggers
-  int consecutive_failures = 0;  // to keep for the next reconcile
+  int consecutive_failures = 0;                  // to keep for the next reconcile
   bool ok = true;  // false when the reconcile failed (counts in externalsecret_sync_calls_error)
 };
 

@@ -64,8 +64,11 @@ ObservedSecret SyncedTarget(const ExternalSecret& es, const SecretData& data) {
 
 // A Secret somebody else created (no managed label, no hash).
 ObservedSecret ForeignSecret(const SecretData& data) {
-  json obj = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"type", "Opaque"},
-              {"metadata", {{"name", "app-secret"}, {"namespace", "ns"}}}, {"data", json::object()}};
+  json obj = {{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"type", "Opaque"},
+              {"metadata", {{"name", "app-secret"}, {"namespace", "ns"}}},
+              {"data", json::object()}};
   for (const auto& [k, v] : data) obj["data"][k] = Base64Encode(v);
   return Stored(obj);
 }
@@ -74,8 +77,8 @@ ObservedSecret ForeignSecret(const SecretData& data) {
 void MarkSynced(ExternalSecret& es, std::int64_t when) {
   es.status.refresh_time_ms = when;
   es.status.synced_resource_version = SyncedResourceVersionOf(es.metadata);
-  es.status.conditions = {Condition{"Ready", "True", "SecretSynced", "secret synced",
-                                    FormatIso8601(when)}};
+  es.status.conditions = {
+      Condition{"Ready", "True", "SecretSynced", "secret synced", FormatIso8601(when)}};
 }
 
 const Condition& Ready(const Plan& plan) {
@@ -159,8 +162,8 @@ TEST(ReconcileTest, CreationPolicyTable) {
       EXPECT_EQ(plan.events[0].reason, "Updated");
       EXPECT_EQ(plan.patch["metadata"]["resourceVersion"], "100");
     }
-    const bool has_owner = s["metadata"].contains("ownerReferences") &&
-                           !s["metadata"]["ownerReferences"].empty();
+    const bool has_owner =
+        s["metadata"].contains("ownerReferences") && !s["metadata"]["ownerReferences"].empty();
     EXPECT_EQ(has_owner, c.owner_ref);
     if (c.owner_ref) {
       const json& ref = s["metadata"]["ownerReferences"][0];
@@ -231,8 +234,8 @@ TEST(ReconcileTest, DeletionPolicyWhenRemoteIsGone) {
        SecretAction::kDelete, "True", "SecretDeleted"},
       {"delete/missing", CreationPolicy::kOwner, DeletionPolicy::kDelete, false,
        SecretAction::kNone, "True", "SecretDeleted"},
-      {"delete/orphan", CreationPolicy::kOrphan, DeletionPolicy::kDelete, true,
-       SecretAction::kNone, "False", "SecretSyncedError"},
+      {"delete/orphan", CreationPolicy::kOrphan, DeletionPolicy::kDelete, true, SecretAction::kNone,
+       "False", "SecretSyncedError"},
       {"merge/owner", CreationPolicy::kOwner, DeletionPolicy::kMerge, true, SecretAction::kUpdate,
        "True", "SecretSynced"},
   };
@@ -267,8 +270,7 @@ TEST(ReconcileTest, RetainMessageNamesTheMissingKeyAndKeepsTheSecret) {
   observed.target = SyncedTarget(es, {{"password", "pw1"}});
   Plan plan = ReconcileExternalSecret(es, observed, RemoteGone(), kNow);
   EXPECT_EQ(plan.action, SecretAction::kNone);
-  EXPECT_NE(Ready(plan).message.find("could not get secret data from provider"),
-            std::string::npos);
+  EXPECT_NE(Ready(plan).message.find("could not get secret data from provider"), std::string::npos);
   EXPECT_NE(Ready(plan).message.find("\"db\""), std::string::npos);
 }
 

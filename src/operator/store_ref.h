@@ -1,7 +1,7 @@
 #pragma once
 
-// Resolving an ExternalSecret's store, purely: does the referenced (Cluster)SecretStore exist and is
-// it usable (ESO's flood gate: Ready must be True), and where do its credentials live.
+// Resolving an ExternalSecret's store, purely: does the referenced (Cluster)SecretStore exist and
+// is it usable (ESO's flood gate: Ready must be True), and where do its credentials live.
 
 #include <optional>
 #include <string>

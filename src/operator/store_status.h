@@ -34,11 +34,11 @@ inline constexpr std::int64_t kDefaultStoreRequeueMs = 300'000;
 
 // What validating a store found.
 enum class StoreValidation {
-  kValid,          // the backend accepted the credentials
-  kClientError,    // no client could be built: bad spec, credentials Secret missing/unreadable
-  kConfigError,    // the backend said the configuration is wrong (ESO's ValidationResultError)
-  kFailed,         // the backend rejected the credentials or could not be reached
-  kUnknown,        // validation not possible (e.g. referent auth); treated as valid, as ESO does
+  kValid,        // the backend accepted the credentials
+  kClientError,  // no client could be built: bad spec, credentials Secret missing/unreadable
+  kConfigError,  // the backend said the configuration is wrong (ESO's ValidationResultError)
+  kFailed,       // the backend rejected the credentials or could not be reached
+  kUnknown,      // validation not possible (e.g. referent auth); treated as valid, as ESO does
 };
 
 struct StoreValidationResult {

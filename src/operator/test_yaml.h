@@ -32,8 +32,7 @@ inline nlohmann::json YamlNodeToJson(const YAML::Node& node) {
         if (s == "true") return true;
         if (s == "false") return false;
         if (s == "null" || s == "~") return nullptr;
-        if (!s.empty() && s.find_first_not_of("-0123456789") == std::string::npos &&
-            s != "-") {
+        if (!s.empty() && s.find_first_not_of("-0123456789") == std::string::npos && s != "-") {
           return std::stoll(s);
         }
       }

@@ -30,7 +30,8 @@ Result<std::string> StringField(const json& obj, std::string_view key, std::stri
                                 std::string_view fallback = "") {
   const json* v = Member(obj, key);
   if (v == nullptr) return std::string(fallback);
-  if (!v->is_string()) return Invalid(std::string(path) + "." + std::string(key), "must be a string");
+  if (!v->is_string())
+    return Invalid(std::string(path) + "." + std::string(key), "must be a string");
   return v->get<std::string>();
 }
 
@@ -43,7 +44,8 @@ Result<std::string> RequiredString(const json& obj, std::string_view key, std::s
 Result<bool> BoolField(const json& obj, std::string_view key, std::string_view path) {
   const json* v = Member(obj, key);
   if (v == nullptr) return false;
-  if (!v->is_boolean()) return Invalid(std::string(path) + "." + std::string(key), "must be a boolean");
+  if (!v->is_boolean())
+    return Invalid(std::string(path) + "." + std::string(key), "must be a boolean");
   return v->get<bool>();
 }
 
@@ -137,8 +139,9 @@ Status CheckApiVersionAndKind(const json& object, std::string_view want_kind,
   if (!object.is_object()) return Status::InvalidArgument("object must be a JSON object");
   COFFER_ASSIGN_OR_RETURN(std::string api_version, StringField(object, "apiVersion", "object"));
   if (api_version != kApiVersionV1 && api_version != kApiVersionV1Beta1) {
-    return Invalid("apiVersion", "unsupported \"" + api_version +
-                                     "\"; supported: external-secrets.io/v1, external-secrets.io/v1beta1");
+    return Invalid("apiVersion",
+                   "unsupported \"" + api_version +
+                       "\"; supported: external-secrets.io/v1, external-secrets.io/v1beta1");
   }
   COFFER_ASSIGN_OR_RETURN(std::string kind, StringField(object, "kind", "object"));
   if (kind != want_kind && (want_kind2.empty() || kind != want_kind2)) {
@@ -152,9 +155,9 @@ Result<RemoteRef> ParseRemoteRef(const json& obj, const std::string& path) {
   COFFER_ASSIGN_OR_RETURN(r.key, RequiredString(obj, "key", path));
   COFFER_ASSIGN_OR_RETURN(r.property, StringField(obj, "property", path));
   COFFER_ASSIGN_OR_RETURN(r.version, StringField(obj, "version", path));
-  COFFER_ASSIGN_OR_RETURN(r.decoding_strategy,
-                          EnumField(obj, "decodingStrategy", path, kDecodingStrategies,
-                                    DecodingStrategy::kNone));
+  COFFER_ASSIGN_OR_RETURN(
+      r.decoding_strategy,
+      EnumField(obj, "decodingStrategy", path, kDecodingStrategies, DecodingStrategy::kNone));
   COFFER_ASSIGN_OR_RETURN(r.metadata_policy, EnumField(obj, "metadataPolicy", path,
                                                        kMetadataPolicies, MetadataPolicy::kNone));
   COFFER_ASSIGN_OR_RETURN(r.conversion_strategy,
@@ -182,7 +185,8 @@ Result<Target> ParseTarget(const json* target, const std::string& es_name) {
     COFFER_ASSIGN_OR_RETURN(t.template_type, StringField(*tmpl, "type", tpath));
     COFFER_ASSIGN_OR_RETURN(const json* meta, ObjectField(*tmpl, "metadata", tpath));
     if (meta != nullptr) {
-      COFFER_ASSIGN_OR_RETURN(t.template_labels, StringMapField(*meta, "labels", tpath + ".metadata"));
+      COFFER_ASSIGN_OR_RETURN(t.template_labels,
+                              StringMapField(*meta, "labels", tpath + ".metadata"));
       COFFER_ASSIGN_OR_RETURN(t.template_annotations,
                               StringMapField(*meta, "annotations", tpath + ".metadata"));
     }
@@ -244,7 +248,8 @@ Result<std::vector<RemoteRef>> ParseDataFrom(const json& spec) {
     if (!entry.is_object()) return Invalid(path, "must be an object");
     for (std::string_view unsupported : {"find", "rewrite", "sourceRef"}) {
       if (Member(entry, unsupported) != nullptr) {
-        return Invalid(path + "." + std::string(unsupported), "is not supported by coffer operator");
+        return Invalid(path + "." + std::string(unsupported),
+                       "is not supported by coffer operator");
       }
     }
     COFFER_ASSIGN_OR_RETURN(const json* extract, ObjectField(entry, "extract", path));
@@ -438,13 +443,20 @@ Result<std::int64_t> ParseGoDuration(std::string_view text) {
     }
     const std::string_view unit = text.substr(i, u - i);
     long double mult = 0;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
-    else return bad();
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
+      mult = 1e3L;
+    else if (unit == "ms")
+      mult = 1e6L;
+    else if (unit == "s")
+      mult = 1e9L;
+    else if (unit == "m")
+      mult = 60e9L;
+    else if (unit == "h")
+      mult = 3600e9L;
+    else
+      return bad();
     total_ns += value * mult;
     if (total_ns > static_cast<long double>(std::numeric_limits<std::int64_t>::max())) return bad();
     text.remove_prefix(u);
@@ -456,7 +468,8 @@ Result<std::int64_t> ParseGoDuration(std::string_view text) {
 std::string FormatGoDuration(std::int64_t ms) {
   if (ms == 0) return "0s";
   std::string out = ms < 0 ? "-" : "";
-  std::uint64_t u = ms < 0 ? static_cast<std::uint64_t>(-(ms + 1)) + 1 : static_cast<std::uint64_t>(ms);
+  std::uint64_t u =
+      ms < 0 ? static_cast<std::uint64_t>(-(ms + 1)) + 1 : static_cast<std::uint64_t>(ms);
   if (u < 1000) return out + std::to_string(u) + "ms";
   const std::uint64_t hours = u / 3'600'000;
   const std::uint64_t minutes = (u / 60'000) % 60;

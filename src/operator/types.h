@@ -1,10 +1,11 @@
 #pragma once
 
 // The operator's domain model: ExternalSecret, SecretStore and ClusterSecretStore (group
-// external-secrets.io, versions v1 and v1beta1 — the schema is the same), and the parts of a core/v1
-// Secret the reconciler looks at. Parsing takes the apiserver's JSON (nlohmann::json) and returns
-// typed structs, or a Status naming the offending field. Parsing never throws and its messages
-// never contain a field's value when that value could be secret (Secret data, fake-provider data).
+// external-secrets.io, versions v1 and v1beta1 — the schema is the same), and the parts of a
+// core/v1 Secret the reconciler looks at. Parsing takes the apiserver's JSON (nlohmann::json) and
+// returns typed structs, or a Status naming the offending field. Parsing never throws and its
+// messages never contain a field's value when that value could be secret (Secret data,
+// fake-provider data).
 
 #include <cstdint>
 #include <map>
@@ -86,10 +87,10 @@ struct Target {
   CreationPolicy creation_policy = CreationPolicy::kOwner;
   DeletionPolicy deletion_policy = DeletionPolicy::kRetain;
   bool immutable = false;
-  bool has_template = false;          // spec.target.template is present
-  std::string template_type;          // template.type; empty = Opaque
-  StringMap template_labels;          // template.metadata.labels
-  StringMap template_annotations;     // template.metadata.annotations
+  bool has_template = false;       // spec.target.template is present
+  std::string template_type;       // template.type; empty = Opaque
+  StringMap template_labels;       // template.metadata.labels
+  StringMap template_annotations;  // template.metadata.annotations
 };
 
 // data[].remoteRef, and dataFrom[].extract (same Go type in ESO).
@@ -136,9 +137,9 @@ struct SecretKeySelector {
   std::string namespace_;  // only meaningful in a ClusterSecretStore; empty = unset
 };
 
-// spec.provider.aws. `endpoint` is coffer's field (not in ESO's schema): the Secrets Manager endpoint
-// URL, e.g. "http://coffer.coffer-system:8080". It overrides AWS_SECRETSMANAGER_ENDPOINT, which
-// overrides the regional AWS endpoint.
+// spec.provider.aws. `endpoint` is coffer's field (not in ESO's schema): the Secrets Manager
+// endpoint URL, e.g. "http://coffer.coffer-system:8080". It overrides AWS_SECRETSMANAGER_ENDPOINT,
+// which overrides the regional AWS endpoint.
 struct AwsProvider {
   std::string service;  // "SecretsManager" (the only one supported)
   std::string region;
@@ -170,11 +171,11 @@ struct SecretStore {
   std::string api_version;
   StoreKind kind = StoreKind::kSecretStore;
   ObjectMeta metadata;
-  std::string controller;  // spec.controller (controller class); empty = any
+  std::string controller;                // spec.controller (controller class); empty = any
   std::int64_t refresh_interval_ms = 0;  // spec.refreshInterval; 0 = the operator's default
   ProviderType provider_type = ProviderType::kAws;
-  AwsProvider aws;    // valid when provider_type == kAws
-  FakeProvider fake;  // valid when provider_type == kFake
+  AwsProvider aws;                    // valid when provider_type == kAws
+  FakeProvider fake;                  // valid when provider_type == kFake
   std::vector<Condition> conditions;  // status.conditions
 };
 

@@ -21,7 +21,8 @@ constexpr std::string_view kUuidPrefix = "uuid/";
 // Parses without exceptions; nullopt on malformed input. The parser's message is discarded on
 // purpose: it quotes the bytes around the error, which would be part of a secret.
 std::optional<ordered_json> ParseJson(std::string_view text) {
-  ordered_json doc = ordered_json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  ordered_json doc =
+      ordered_json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::nullopt;
   return doc;
 }
@@ -41,7 +42,8 @@ std::string LeafText(const ordered_json& v) {
       return v.dump();
     case ordered_json::value_t::number_float: {
       char buf[400];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v.get<double>(), std::chars_format::fixed);
+      auto [end, ec] =
+          std::to_chars(buf, buf + sizeof(buf), v.get<double>(), std::chars_format::fixed);
       if (ec != std::errc()) return v.dump();
       return std::string(buf, end);
     }
@@ -94,9 +96,7 @@ Status NotFoundProperty(std::string_view property, std::string_view remote_key) 
                           std::string(remote_key));
 }
 
-bool IsKeyChar(unsigned char c) {
-  return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_';
-}
+bool IsKeyChar(unsigned char c) { return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_'; }
 
 // Decodes one UTF-8 sequence at `s[*i]`; invalid bytes decode as themselves.
 std::uint32_t NextCodePoint(std::string_view s, std::size_t* i) {
@@ -191,8 +191,8 @@ Result<SecretData> ExtractAll(std::string_view document, std::string_view remote
 Result<std::string> DecodeValue(std::string_view value, DecodingStrategy strategy,
                                 std::string_view secret_key) {
   auto failed = [&](std::string_view how) {
-    return Status::InvalidArgument("error decoding key " + std::string(secret_key) + ": value is not " +
-                                   std::string(how));
+    return Status::InvalidArgument("error decoding key " + std::string(secret_key) +
+                                   ": value is not " + std::string(how));
   };
   switch (strategy) {
     case DecodingStrategy::kNone:
@@ -241,8 +241,8 @@ std::string ConvertKey(std::string_view key, ConversionStrategy strategy) {
 Result<std::string> ComputeDataValue(const DataItem& item, const RemoteValue& value) {
   std::string raw = value.bytes;
   if (!item.remote_ref.property.empty()) {
-    COFFER_ASSIGN_OR_RETURN(raw, ExtractProperty(value.bytes, item.remote_ref.property,
-                                                 item.remote_ref.key));
+    COFFER_ASSIGN_OR_RETURN(
+        raw, ExtractProperty(value.bytes, item.remote_ref.property, item.remote_ref.key));
   }
   return DecodeValue(raw, item.remote_ref.decoding_strategy, item.secret_key);
 }

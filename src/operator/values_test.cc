@@ -121,7 +121,11 @@ TEST(ComputeTest, DataValueAppliesPropertyThenDecoding) {
 }
 
 TEST(ComputeTest, ExtractConvertsAndDecodesKeys) {
-  RemoteRef ref{"app/all", "", "", DecodingStrategy::kBase64, MetadataPolicy::kNone,
+  RemoteRef ref{"app/all",
+                "",
+                "",
+                DecodingStrategy::kBase64,
+                MetadataPolicy::kNone,
                 ConversionStrategy::kDefault};
   RemoteValue v{R"({"db/user":")" + Base64Encode("admin") + R"("})"};
   auto got = ComputeExtract(ref, v);
@@ -148,9 +152,9 @@ ExternalSecret EsWith(std::vector<DataItem> data, std::vector<RemoteRef> data_fr
 }
 
 TEST(RequiredFetchesTest, DedupesSameKeyAndVersion) {
-  ExternalSecret es = EsWith({{"a", {"db", "user"}}, {"b", {"db", "password"}},
-                              {"c", {"db", "password", "AWSPREVIOUS"}}},
-                             {{"db"}});
+  ExternalSecret es = EsWith(
+      {{"a", {"db", "user"}}, {"b", {"db", "password"}}, {"c", {"db", "password", "AWSPREVIOUS"}}},
+      {{"db"}});
   std::vector<FetchKey> keys = RequiredFetches(es);
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0], (FetchKey{"db", "", MetadataPolicy::kNone}));
@@ -211,12 +215,12 @@ TEST(BuildSecretDataTest, BackendErrorsAndStoreErrorsPropagate) {
 TEST(CanaryTest, ErrorsNeverContainSecretValues) {
   const std::string canary(kCanary);
   const std::vector<std::string> documents = {
-      canary,                                             // not JSON
-      "{\"pw\": \"" + canary + "\", broken",              // JSON error right after the value
-      "[\"" + canary + "\"]",                             // JSON, not an object
-      "{\"pw\": \"" + canary + "\"}",                     // valid, property missing
-      "{\"pw\": {\"deep\": \"" + canary + "\"}}",         // valid, path through a string
-      "\"" + canary + "\"",                               // a JSON string
+      canary,                                      // not JSON
+      "{\"pw\": \"" + canary + "\", broken",       // JSON error right after the value
+      "[\"" + canary + "\"]",                      // JSON, not an object
+      "{\"pw\": \"" + canary + "\"}",              // valid, property missing
+      "{\"pw\": {\"deep\": \"" + canary + "\"}}",  // valid, path through a string
+      "\"" + canary + "\"",                        // a JSON string
   };
   std::vector<Status> errors;
   for (const std::string& doc : documents) {
@@ -225,11 +229,11 @@ TEST(CanaryTest, ErrorsNeverContainSecretValues) {
     errors.push_back(ExtractAll(doc, "app/db").status());
     errors.push_back(DecodeValue(doc, DecodingStrategy::kBase64, "pw").status());
     errors.push_back(DecodeValue(doc, DecodingStrategy::kBase64Url, "pw").status());
-    errors.push_back(ComputeExtract(RemoteRef{"app/db", "pw", "", DecodingStrategy::kBase64},
-                                    RemoteValue{doc})
-                         .status());
-    ExternalSecret es = EsWith({{"pw", {"app/db", "nope", "", DecodingStrategy::kBase64}}},
-                               {{"app/db"}});
+    errors.push_back(
+        ComputeExtract(RemoteRef{"app/db", "pw", "", DecodingStrategy::kBase64}, RemoteValue{doc})
+            .status());
+    ExternalSecret es =
+        EsWith({{"pw", {"app/db", "nope", "", DecodingStrategy::kBase64}}}, {{"app/db"}});
     FetchResult f;
     f.values[{"app/db"}] = {Status::Ok(), {doc}};
     errors.push_back(BuildSecretData(es, f).status());
