@@ -432,6 +432,58 @@ def test_schema_rejects_invalid_values(crds):
     assert result.returncode != 0
     assert "remoteRef.key" in result.stderr and "Required value" in result.stderr
 
+    bogus_service = SECRET_STORES.split("---\n")[0].replace("service: SecretsManager",
+                                                          "service: Bogus")
+    result = crds.kubectl("apply", "--validate=false", "-f", "-", input_text=bogus_service,
+                          check=False)
+    assert result.returncode != 0
+    assert "spec.provider.aws.service" in result.stderr, result.stderr
+
+    two_providers = """apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata:
+  name: two-providers
+  namespace: ml-platform
+spec:
+  provider:
+    aws:
+      service: SecretsManager
+      region: us-east-1
+    fake:
+      data: []
+"""
+    result = crds.kubectl("apply", "--validate=false", "-f", "-", input_text=two_providers,
+                          check=False)
+    assert result.returncode != 0
+    assert "should have at most 1 properties" in result.stderr, result.stderr
+
+
+def test_other_providers_are_kept_as_written(crds):
+    # coffer implements aws and fake; an ESO manifest for another provider still applies, and
+    # nothing of it is pruned, so the operator can report it as unsupported.
+    vault = """apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata:
+  name: vault-backend
+  namespace: ml-platform
+spec:
+  provider:
+    vault:
+      server: https://vault.example:8200
+      path: secret
+      version: v2
+      auth:
+        tokenSecretRef:
+          name: vault-token
+          key: token
+"""
+    crds.apply(vault)
+    try:
+        got = crds.get_json("ss", "vault-backend", "-n", "ml-platform")
+        assert got["spec"] == yaml.safe_load(vault)["spec"]
+    finally:
+        crds.kubectl("delete", "-f", "-", input_text=vault)
+
 
 def test_short_names_printer_columns_and_status_subresource(crds):
     crds.apply(SECRET_STORES + "---\n" + GUIDE_ROTATED_SECRET + "---\n" + CLUSTER_EXTERNAL_SECRET)
