@@ -203,6 +203,9 @@ cmd_start() {
   fi
   mkdir -p "$dir/certs" "$dir/etcd"
   chmod 0700 "$dir/etcd"
+  # If any step fails, stop what did start, so no etcd or apiserver is left behind.
+  # shellcheck disable=SC2064
+  trap "cmd_stop '$dir' >/dev/null 2>&1" EXIT
 
   local etcd_port etcd_peer_port api_port kcm_port
   etcd_port=$(free_port)
@@ -277,7 +280,7 @@ KUBECONFIG
   wait_for kube-controller-manager "$dir/controller-manager.pid" "$dir/controller-manager.log" \
     60 curl -fsSk "https://127.0.0.1:$kcm_port/healthz"
 
-  cat >"$dir/env" <<ENV
+  (umask 077 && cat >"$dir/env" <<ENV
 # Written by tools/kube/control-plane.sh start; source it.
 export KUBECONFIG=$dir/kubeconfig
 export KUBE_APISERVER_URL=$url
@@ -289,6 +292,8 @@ export ETCD_PID=$(cat "$dir/etcd.pid")
 export KUBE_APISERVER_PID=$(cat "$dir/apiserver.pid")
 export KUBE_CONTROLLER_MANAGER_PID=$(cat "$dir/controller-manager.pid")
 ENV
+  )
+  trap - EXIT
   log "running: apiserver $url, etcd $etcd_url; source $dir/env"
 }
 
