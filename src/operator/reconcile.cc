@@ -405,4 +405,20 @@ Plan PlanWriteFailure(const ExternalSecret& es, const ObservedState& observed,
   return plan;
 }
 
+Plan PlanInvalidSpec(const json& object, const Status& error, std::int64_t now_ms) {
+  Result<ExternalSecretStatus> current = ParseExternalSecretStatus(object);
+  const ExternalSecretStatus old = current.ok() ? *current : ExternalSecretStatus{};
+  Plan plan;
+  plan.ok = false;
+  plan.status = old;
+  const std::string message = "invalid ExternalSecret: " + error.message();
+  SetCondition(plan.status.conditions,
+               Condition{std::string(kConditionReady), "False",
+                         std::string(kReasonSecretSyncedError), message, ""},
+               now_ms);
+  plan.events = {Event{"Warning", std::string(kEventUpdateFailed), message}};
+  plan.status_changed = StatusToJson(plan.status) != StatusToJson(old);
+  return plan;
+}
+
 }  // namespace coffer::op

@@ -115,6 +115,12 @@ Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& obse
 Plan PlanWriteFailure(const ExternalSecret& es, const ObservedState& observed,
                       const Plan& attempted, const Status& error, std::int64_t now_ms);
 
+// The plan for an ExternalSecret whose spec does not parse (no admission webhook caught it):
+// Ready False SecretSyncedError "invalid ExternalSecret: <error>", a Warning UpdateFailed event, no
+// Secret write and no timed requeue (only a spec change helps). `object` is the raw object; its
+// current status is read leniently (an unreadable status counts as empty).
+Plan PlanInvalidSpec(const nlohmann::json& object, const Status& error, std::int64_t now_ms);
+
 // Sets `condition` in `conditions` the way ESO does: an identical condition is left alone; when
 // only reason/message change, lastTransitionTime is kept; when status changes it is set to now.
 void SetCondition(std::vector<Condition>& conditions, Condition condition, std::int64_t now_ms);

@@ -646,6 +646,28 @@ TEST(ConditionTest, StatusUnchangedMeansNoStatusWrite) {
   EXPECT_EQ(StatusToJson(again.status)["binding"]["name"], "app-secret");
 }
 
+TEST(InvalidSpecTest, StatusNamesTheFieldAndIsWrittenOnce) {
+  json object = {{"apiVersion", "external-secrets.io/v1"},
+                 {"kind", "ExternalSecret"},
+                 {"metadata", {{"name", "app"}, {"namespace", "ns"}}},
+                 {"spec", {{"secretStoreRef", {{"name", "s"}}}, {"refreshInterval", "soon"}}}};
+  auto parsed = ParseExternalSecret(object);
+  ASSERT_FALSE(parsed.ok());
+  Plan plan = PlanInvalidSpec(object, parsed.status(), kNow);
+  EXPECT_FALSE(plan.ok);
+  EXPECT_EQ(plan.action, SecretAction::kNone);
+  EXPECT_FALSE(plan.requeue_after_ms.has_value());
+  EXPECT_TRUE(plan.status_changed);
+  EXPECT_EQ(Ready(plan).status, "False");
+  EXPECT_EQ(Ready(plan).reason, "SecretSyncedError");
+  EXPECT_NE(Ready(plan).message.find("spec.refreshInterval"), std::string::npos);
+  EXPECT_EQ(plan.events.at(0).reason, "UpdateFailed");
+  // Reconciling the same invalid object again changes nothing.
+  object["status"] = StatusToJson(plan.status);
+  Plan again = PlanInvalidSpec(object, parsed.status(), kNow + 60'000);
+  EXPECT_FALSE(again.status_changed);
+}
+
 TEST(CanaryTest, PlansNeverCarrySecretValuesOutsideTheSecret) {
   const std::string canary = "CANARY-8d1e-secret";
   ExternalSecret es = MakeEs();

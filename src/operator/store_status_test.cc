@@ -22,7 +22,9 @@ SecretStore AwsStore() {
 
 struct StoreCase {
   std::string name;
-  StoreValidationResult result;
+  StoreValidation outcome;
+  StatusCode code;
+  std::string cause;
   std::string status;
   std::string reason;
   std::string message;
@@ -33,53 +35,28 @@ struct StoreCase {
 
 TEST(StoreStatusTest, ReasonsAndMessagesLikeEso) {
   const StoreCase cases[] = {
-      {"valid",
-       {StoreValidation::kValid, Status::Ok()},
-       "True",
-       "Valid",
-       "store validated",
-       "Normal",
-       "store validated",
-       "ReadWrite"},
-      {"unknown counts as valid",
-       {StoreValidation::kUnknown, Status::Ok()},
-       "True",
-       "Valid",
-       "store validated",
-       "Normal",
-       "store validated",
-       "ReadWrite"},
-      {"client error",
-       {StoreValidation::kClientError,
-        Status::NotFound("Secret \"coffer-credentials\" not found in namespace ml-platform")},
-       "False",
-       "InvalidProviderConfig",
-       "unable to create client",
-       "Warning",
-       "Secret \"coffer-credentials\" not found in namespace ml-platform",
-       ""},
-      {"config error",
-       {StoreValidation::kConfigError, Status::InvalidArgument("region is not valid")},
-       "False",
-       "InvalidProviderConfig",
-       "unable to validate store: region is not valid",
-       "Warning",
-       "region is not valid",
-       ""},
-      {"rejected",
-       {StoreValidation::kFailed,
-        Status::Unauthenticated("The security token included in the request is invalid.")},
-       "False",
-       "ValidationFailed",
+      {"valid", StoreValidation::kValid, StatusCode::kOk, "", "True", "Valid", "store validated",
+       "Normal", "store validated", "ReadWrite"},
+      {"unknown counts as valid", StoreValidation::kUnknown, StatusCode::kOk, "", "True", "Valid",
+       "store validated", "Normal", "store validated", "ReadWrite"},
+      {"client error", StoreValidation::kClientError, StatusCode::kNotFound,
+       "Secret \"coffer-credentials\" not found in namespace ml-platform", "False",
+       "InvalidProviderConfig", "unable to create client", "Warning",
+       "Secret \"coffer-credentials\" not found in namespace ml-platform", ""},
+      {"config error", StoreValidation::kConfigError, StatusCode::kInvalidArgument,
+       "region is not valid", "False", "InvalidProviderConfig",
+       "unable to validate store: region is not valid", "Warning", "region is not valid", ""},
+      {"rejected", StoreValidation::kFailed, StatusCode::kUnauthenticated,
+       "The security token included in the request is invalid.", "False", "ValidationFailed",
        "unable to validate store: The security token included in the request is invalid.",
-       "Warning",
-       "The security token included in the request is invalid.",
-       ""},
+       "Warning", "The security token included in the request is invalid.", ""},
   };
   for (const StoreCase& c : cases) {
     SCOPED_TRACE(c.name);
     SecretStore store = AwsStore();
-    StoreStatusPlan plan = ComputeStoreStatus(&store, {}, c.result, kNow);
+    const StoreValidationResult result{
+        c.outcome, c.code == StatusCode::kOk ? Status::Ok() : Status(c.code, c.cause)};
+    StoreStatusPlan plan = ComputeStoreStatus(&store, {}, result, kNow);
     const Condition* ready = FindCondition(plan.conditions, "Ready");
     ASSERT_NE(ready, nullptr);
     EXPECT_EQ(ready->status, c.status);

@@ -583,6 +583,11 @@ Result<ExternalSecret> ParseExternalSecret(const json& object) {
   return es;
 }
 
+Result<ExternalSecretStatus> ParseExternalSecretStatus(const json& object) {
+  COFFER_ASSIGN_OR_RETURN(const json* status, ObjectField(object, "status", "object"));
+  return ParseEsStatus(status);
+}
+
 Result<SecretStore> ParseSecretStore(const json& object) {
   COFFER_RETURN_IF_ERROR(CheckApiVersionAndKind(object, "SecretStore", "ClusterSecretStore"));
   SecretStore store;

@@ -210,6 +210,10 @@ Result<ObjectMeta> ParseObjectMeta(const nlohmann::json& metadata);
 // `extract` (find and generators are not supported by coffer and are rejected by name).
 Result<ExternalSecret> ParseExternalSecret(const nlohmann::json& object);
 
+// Parses only the `status` of an ExternalSecret object (empty status when absent). Used when the
+// spec does not parse but the status must still be updated.
+Result<ExternalSecretStatus> ParseExternalSecretStatus(const nlohmann::json& object);
+
 // Parses a SecretStore or ClusterSecretStore (by `kind`). Exactly one provider must be set and it
 // must be `aws` (service SecretsManager, region required, secretRef auth with both keys or no auth)
 // or `fake`. A namespace on a credential reference is only allowed in a ClusterSecretStore.
