@@ -182,6 +182,14 @@ Result<Target> ParseTarget(const json* target, const std::string& es_name) {
   if (tmpl != nullptr) {
     t.has_template = true;
     const std::string tpath = path + ".template";
+    // The template engine is not implemented yet: refuse what it would do rather than write a
+    // Secret that silently lacks the rendered keys.
+    for (std::string_view unsupported : {"data", "templateFrom"}) {
+      if (Member(*tmpl, unsupported) != nullptr) {
+        return Invalid(tpath + "." + std::string(unsupported),
+                       "is not supported by coffer operator yet (only type and metadata)");
+      }
+    }
     COFFER_ASSIGN_OR_RETURN(t.template_type, StringField(*tmpl, "type", tpath));
     COFFER_ASSIGN_OR_RETURN(const json* meta, ObjectField(*tmpl, "metadata", tpath));
     if (meta != nullptr) {

@@ -262,6 +262,11 @@ TEST(ParseExternalSecretTest, AdmissionRulesAndTypeErrors) {
        "spec.dataFrom[0].find"},
       {"immutable not bool", json::parse(R"({"spec":{"target":{"immutable":"yes"}}})"),
        "spec.target.immutable"},
+      {"template data",
+       json::parse(R"({"spec":{"target":{"template":{"data":{"a":"{{ .x }}"}}}}})"),
+       "spec.target.template.data"},
+      {"templateFrom", json::parse(R"({"spec":{"target":{"template":{"templateFrom":[]}}}})"),
+       "spec.target.template.templateFrom"},
       {"wrong kind", json::parse(R"({"kind":"SecretStore"})"), "kind"},
       {"no name", json::parse(R"({"metadata":{"name":null}})"), "metadata.name"},
   };
