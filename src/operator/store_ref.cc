@@ -1,11 +1,51 @@
 #include "operator/store_ref.h"
 
+#include <regex>
+
 #include "operator/store_status.h"
 
 namespace coffer::op {
+namespace {
+
+bool RegexMatches(const std::string& pattern, std::string_view text) {
+  try {
+    return std::regex_search(text.begin(), text.end(), std::regex(pattern));
+  } catch (const std::regex_error&) {
+    return false;  // an invalid pattern allows nothing
+  }
+}
+
+bool ConditionAllows(const NamespaceCondition& c, std::string_view ns, const StringMap& labels) {
+  for (const std::string& n : c.namespaces) {
+    if (n == ns) return true;
+  }
+  for (const std::string& r : c.namespace_regexes) {
+    if (RegexMatches(r, ns)) return true;
+  }
+  if (c.has_selector && !c.has_match_expressions) {
+    for (const auto& [k, v] : c.match_labels) {
+      auto it = labels.find(k);
+      if (it == labels.end() || it->second != v) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool NamespaceAllowed(const SecretStore& store, std::string_view ns, const StringMap& ns_labels) {
+  if (store.kind != StoreKind::kClusterSecretStore || store.namespace_conditions.empty()) {
+    return true;
+  }
+  for (const NamespaceCondition& c : store.namespace_conditions) {
+    if (ConditionAllows(c, ns, ns_labels)) return true;
+  }
+  return false;
+}
 
 Status CheckStoreUsable(const ExternalSecret& es, const SecretStore* store,
-                        std::string_view controller_class) {
+                        const StringMap& namespace_labels, std::string_view controller_class) {
   const std::string kind(StoreKindName(es.store_ref.kind));
   const std::string& name = es.store_ref.name;
   if (store == nullptr || store->kind != es.store_ref.kind || store->metadata.name != name ||
@@ -18,6 +58,11 @@ Status CheckStoreUsable(const ExternalSecret& es, const SecretStore* store,
     return Status::FailedPrecondition(kind + " \"" + name + "\" belongs to controller class \"" +
                                       store->controller + "\", not \"" +
                                       std::string(controller_class) + "\"");
+  }
+  if (!NamespaceAllowed(*store, es.metadata.namespace_, namespace_labels)) {
+    return Status::PermissionDenied("using cluster store \"" + name +
+                                    "\" is not allowed from namespace \"" + es.metadata.namespace_ +
+                                    "\": denied");
   }
   if (!StoreIsReady(store->conditions)) {
     return Status::FailedPrecondition(kind + " \"" + name + "\" is not ready");

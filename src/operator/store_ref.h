@@ -14,10 +14,16 @@ namespace coffer::op {
 
 // Checks that `store` (nullptr = not found) is the one `es` references and is usable. Errors are
 // FailedPrecondition with ESO-like messages: `could not get SecretStore "x", SecretStore.external-
-// secrets.io "x" not found`, `SecretStore "x" is not ready`, and a controller-class mismatch.
+// secrets.io "x" not found`, a controller-class mismatch, `using cluster store "x" is not allowed
+// from namespace "ns": denied` (a ClusterSecretStore's spec.conditions; `namespace_labels` are the
+// labels of the ExternalSecret's Namespace, for namespaceSelector), `SecretStore "x" is not ready`.
 // `controller_class` is the operator's class (ESO's --controller-class, default "default").
 Status CheckStoreUsable(const ExternalSecret& es, const SecretStore* store,
+                        const StringMap& namespace_labels = {},
                         std::string_view controller_class = "default");
+
+// Whether a ClusterSecretStore's spec.conditions allow `ns` (no conditions: every namespace).
+bool NamespaceAllowed(const SecretStore& store, std::string_view ns, const StringMap& ns_labels);
 
 // Where an AWS store's static credentials are, resolved for an ExternalSecret in `es_namespace`.
 struct CredentialRefs {

@@ -52,7 +52,40 @@ TEST(CheckStoreUsableTest, Failures) {
   SecretStore classed = ReadyStore(StoreKind::kSecretStore, "apps");
   classed.controller = "team-b";
   EXPECT_FALSE(CheckStoreUsable(EsFor(StoreKind::kSecretStore), &classed).ok());
-  EXPECT_TRUE(CheckStoreUsable(EsFor(StoreKind::kSecretStore), &classed, "team-b").ok());
+  EXPECT_TRUE(CheckStoreUsable(EsFor(StoreKind::kSecretStore), &classed, {}, "team-b").ok());
+}
+
+TEST(CheckStoreUsableTest, ClusterStoreNamespaceConditions) {
+  SecretStore css = ReadyStore(StoreKind::kClusterSecretStore, "");
+  ExternalSecret es = EsFor(StoreKind::kClusterSecretStore);  // in namespace "apps"
+  css.namespace_conditions = {NamespaceCondition{{"team-a", "team-b"}}};
+  Status denied = CheckStoreUsable(es, &css);
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(),
+            "using cluster store \"store\" is not allowed from namespace \"apps\": denied");
+  css.namespace_conditions.push_back(NamespaceCondition{{}, {"^ap+s$"}});
+  EXPECT_TRUE(CheckStoreUsable(es, &css).ok());
+  // Unanchored like Go's MatchString; an invalid pattern allows nothing.
+  EXPECT_TRUE(NamespaceAllowed(
+      SecretStore{.kind = StoreKind::kClusterSecretStore, .namespace_conditions = {{{}, {"pp"}}}},
+      "apps", {}));
+  EXPECT_FALSE(NamespaceAllowed(
+      SecretStore{.kind = StoreKind::kClusterSecretStore, .namespace_conditions = {{{}, {"(["}}}},
+      "apps", {}));
+  // namespaceSelector.matchLabels against the Namespace's labels; matchExpressions fail closed.
+  NamespaceCondition by_label;
+  by_label.has_selector = true;
+  by_label.match_labels = {{"tier", "prod"}};
+  SecretStore sel = ReadyStore(StoreKind::kClusterSecretStore, "");
+  sel.namespace_conditions = {by_label};
+  EXPECT_FALSE(CheckStoreUsable(es, &sel, {{"tier", "dev"}}).ok());
+  EXPECT_TRUE(CheckStoreUsable(es, &sel, {{"tier", "prod"}, {"x", "y"}}).ok());
+  sel.namespace_conditions[0].has_match_expressions = true;
+  EXPECT_FALSE(CheckStoreUsable(es, &sel, {{"tier", "prod"}}).ok());
+  // A namespaced SecretStore ignores conditions.
+  SecretStore ss = ReadyStore(StoreKind::kSecretStore, "apps");
+  ss.namespace_conditions = {NamespaceCondition{{"nobody"}}};
+  EXPECT_TRUE(CheckStoreUsable(EsFor(StoreKind::kSecretStore), &ss).ok());
 }
 
 TEST(ResolveCredentialRefsTest, NamespacesPerStoreKind) {

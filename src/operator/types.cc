@@ -386,6 +386,41 @@ Result<FakeProvider> ParseFake(const json& fake) {
   return p;
 }
 
+Result<std::vector<std::string>> StringListField(const json& obj, std::string_view key,
+                                                 const std::string& path) {
+  std::vector<std::string> out;
+  COFFER_ASSIGN_OR_RETURN(const json* list, ArrayField(obj, key, path));
+  if (list == nullptr) return out;
+  for (const json& v : *list) {
+    if (!v.is_string()) return Invalid(path + "." + std::string(key), "must be a list of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<NamespaceCondition>> ParseNamespaceConditions(const json& spec) {
+  std::vector<NamespaceCondition> out;
+  COFFER_ASSIGN_OR_RETURN(const json* list, ArrayField(spec, "conditions", "spec"));
+  if (list == nullptr) return out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = "spec.conditions[" + std::to_string(i) + "]";
+    const json& c = (*list)[i];
+    if (!c.is_object()) return Invalid(path, "must be an object");
+    NamespaceCondition nc;
+    COFFER_ASSIGN_OR_RETURN(nc.namespaces, StringListField(c, "namespaces", path));
+    COFFER_ASSIGN_OR_RETURN(nc.namespace_regexes, StringListField(c, "namespaceRegexes", path));
+    COFFER_ASSIGN_OR_RETURN(const json* selector, ObjectField(c, "namespaceSelector", path));
+    if (selector != nullptr) {
+      nc.has_selector = true;
+      COFFER_ASSIGN_OR_RETURN(
+          nc.match_labels, StringMapField(*selector, "matchLabels", path + ".namespaceSelector"));
+      nc.has_match_expressions = Member(*selector, "matchExpressions") != nullptr;
+    }
+    out.push_back(std::move(nc));
+  }
+  return out;
+}
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2 ? 1 : 0;
@@ -611,6 +646,7 @@ Result<SecretStore> ParseSecretStore(const json& object) {
   COFFER_ASSIGN_OR_RETURN(const json* spec, ObjectField(object, "spec", "object"));
   if (spec == nullptr) return Invalid("spec", "is required");
   COFFER_ASSIGN_OR_RETURN(store.controller, StringField(*spec, "controller", "spec"));
+  COFFER_ASSIGN_OR_RETURN(store.namespace_conditions, ParseNamespaceConditions(*spec));
   if (const json* ri = Member(*spec, "refreshInterval"); ri != nullptr) {
     // IntOrString: seconds as an integer (legacy) or a Go duration.
     if (ri->is_number_integer()) {

@@ -166,6 +166,17 @@ struct FakeProvider {
 
 enum class ProviderType { kAws, kFake };
 
+// One spec.conditions[] entry of a ClusterSecretStore: which namespaces may use it. A namespace is
+// allowed when any entry matches it by name, by regular expression (unanchored, as Go's
+// MatchString) or by namespaceSelector.matchLabels.
+struct NamespaceCondition {
+  std::vector<std::string> namespaces;
+  std::vector<std::string> namespace_regexes;
+  bool has_selector = false;
+  StringMap match_labels;
+  bool has_match_expressions = false;  // not evaluated: such a selector never matches (fail closed)
+};
+
 // A parsed SecretStore or ClusterSecretStore.
 struct SecretStore {
   std::string api_version;
@@ -174,9 +185,10 @@ struct SecretStore {
   std::string controller;                // spec.controller (controller class); empty = any
   std::int64_t refresh_interval_ms = 0;  // spec.refreshInterval; 0 = the operator's default
   ProviderType provider_type = ProviderType::kAws;
-  AwsProvider aws;                    // valid when provider_type == kAws
-  FakeProvider fake;                  // valid when provider_type == kFake
-  std::vector<Condition> conditions;  // status.conditions
+  AwsProvider aws;                                       // valid when provider_type == kAws
+  FakeProvider fake;                                     // valid when provider_type == kFake
+  std::vector<NamespaceCondition> namespace_conditions;  // spec.conditions (ClusterSecretStore)
+  std::vector<Condition> conditions;                     // status.conditions
 };
 
 // The parts of a core/v1 Secret the reconciler compares. `data` holds decoded bytes.

@@ -288,6 +288,10 @@ kind: ClusterSecretStore
 metadata: {name: coffer}
 spec:
   refreshInterval: 60
+  conditions:
+  - namespaces: [team-a]
+    namespaceRegexes: ["^ml-"]
+    namespaceSelector: {matchLabels: {tier: prod}}
   provider:
     aws:
       service: SecretsManager
@@ -306,6 +310,11 @@ spec:
   EXPECT_EQ(store->aws.endpoint, "http://coffer.coffer-system:8080");
   EXPECT_EQ(store->aws.role, "arn:aws:iam::123456789012:role/ignored");
   EXPECT_EQ(store->aws.access_key_id_ref->namespace_, "coffer-system");
+  ASSERT_EQ(store->namespace_conditions.size(), 1u);
+  EXPECT_EQ(store->namespace_conditions[0].namespaces, std::vector<std::string>{"team-a"});
+  EXPECT_EQ(store->namespace_conditions[0].namespace_regexes, std::vector<std::string>{"^ml-"});
+  EXPECT_TRUE(store->namespace_conditions[0].has_selector);
+  EXPECT_EQ(store->namespace_conditions[0].match_labels.at("tier"), "prod");
 }
 
 TEST(ParseSecretStoreTest, Fake) {
