@@ -64,7 +64,13 @@ std::vector<OwnerReference> DesiredOwnerRefs(const ExternalSecret& es,
     if (r.uid != es.metadata.uid || es.metadata.uid.empty()) {
       out.push_back(r);
     } else if (es.target.creation_policy == CreationPolicy::kOwner && !placed) {
-      out.push_back(OwnerRefFor(es));
+      // An equivalent reference written under another served version (v1beta1 vs v1) is kept, so
+      // reading the ExternalSecret through either version causes no write.
+      const OwnerReference want = OwnerRefFor(es);
+      const bool equivalent = r.kind == want.kind && r.name == want.name && r.controller &&
+                              r.block_owner_deletion &&
+                              r.api_version.rfind(std::string(kGroup) + "/", 0) == 0;
+      out.push_back(equivalent ? r : want);
       placed = true;
     }
   }

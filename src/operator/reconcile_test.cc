@@ -214,6 +214,48 @@ TEST(ReconcileTest, OrphanRemovesOurOwnerReferenceAfterPolicyChange) {
   EXPECT_FALSE(plan.patch.contains("data"));
 }
 
+TEST(ReconcileTest, OwnerReferenceUnderTheOtherServedVersionIsKept) {
+  ExternalSecret beta = MakeEs();
+  beta.api_version = std::string(kApiVersionV1Beta1);
+  ObservedState observed;
+  observed.target = SyncedTarget(beta, {{"password", "pw1"}});
+  Plan plan = ReconcileExternalSecret(MakeEs(), observed, Fetched(R"({"password":"pw1"})"), kNow);
+  EXPECT_EQ(plan.action, SecretAction::kNone);
+}
+
+TEST(ReconcileTest, AdoptsASecretWrittenByEsoWithoutAWrite) {
+  // What ESO writes for data {a: hi, b: x} (hash from the reference report, computed with Go).
+  ExternalSecret es = MakeEs();
+  es.data = {DataItem{"a", RemoteRef{"db", "a"}}, DataItem{"b", RemoteRef{"db", "b"}}};
+  json eso_secret = {
+      {"apiVersion", "v1"},
+      {"kind", "Secret"},
+      {"type", "Opaque"},
+      {"metadata",
+       {{"name", "app-secret"},
+        {"namespace", "ns"},
+        {"labels",
+         {{"reconcile.external-secrets.io/managed", "true"},
+          {"reconcile.external-secrets.io/created-by", CreatedByValue("ns", "app")}}},
+        {"annotations",
+         {{"reconcile.external-secrets.io/data-hash",
+           "e7cd839ed0fe7c0c32fc26b43678c717e1f427d73058fe65cc84af8b"}}},
+        {"ownerReferences",
+         {{{"apiVersion", "external-secrets.io/v1"},
+           {"kind", "ExternalSecret"},
+           {"name", "app"},
+           {"uid", "uid-es"},
+           {"controller", true},
+           {"blockOwnerDeletion", true}}}}}},
+      {"data", {{"a", Base64Encode("hi")}, {"b", Base64Encode("x")}}}};
+  ObservedState observed;
+  observed.target = Stored(eso_secret);
+  EXPECT_TRUE(IsTargetValid(es, observed));
+  Plan plan = ReconcileExternalSecret(es, observed, Fetched(R"({"a":"hi","b":"x"})"), kNow);
+  EXPECT_TRUE(plan.ok);
+  EXPECT_EQ(plan.action, SecretAction::kNone) << plan.patch.dump();
+}
+
 // ---- deletionPolicy x remote NotFound -----------------------------------------------------------
 
 struct DeletionCase {
