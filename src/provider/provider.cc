@@ -16,17 +16,4 @@ Status AwsProvider::Validate() {
   return client_->CheckCredentials();
 }
 
-Result<RemoteValue> FakeProvider::GetSecret(const RemoteKey& key) {
-  calls_.fetch_add(1, std::memory_order_relaxed);
-  const std::string& version = !key.version_id.empty() ? key.version_id : key.version_stage;
-  for (const FakeEntry& entry : entries_) {
-    if (entry.key == key.key && entry.version == version) {
-      return RemoteValue{entry.value, std::nullopt, entry.version};
-    }
-  }
-  std::string what = "secret \"" + key.key.substr(0, 256) + "\"";
-  if (!version.empty()) what += " version \"" + version.substr(0, 64) + "\"";
-  return Status(StatusCode::kNotFound, what + " not found in the fake provider's data");
-}
-
 }  // namespace coffer::provider

@@ -3,10 +3,10 @@
 // Where an ExternalSecret's values come from: the provider interface the operator reconciles
 // against, and its implementations:
 //  - AwsProvider: AWS Secrets Manager or coffer server (provider/secretsmanager_client.h);
-//  - FakeProvider: static data from the SecretStore's spec, as ESO's `fake` provider has it, for
-//    users' own tests;
 //  - SharedFetcher (provider/shared_fetcher.h): one backend call per (store, key, version) per
 //    refresh round, shared by every ExternalSecret that asks.
+// ESO's `fake` provider (static data in the store's spec) needs no backend: it is the pure
+// op::FetchFromFake in operator/fake_provider.h.
 //
 // Errors: kNotFound when the secret (or that version) does not exist — the operator's
 // deletionPolicy acts on it; anything else (kUnavailable, kPermissionDenied, kUnauthenticated,
@@ -64,26 +64,6 @@ class AwsProvider : public Provider {
 
  private:
   std::shared_ptr<const SecretsManagerClient> client_;
-  std::atomic<std::uint64_t> calls_{0};
-};
-
-// ESO's `fake` provider: `spec.provider.fake.data[]` entries of {key, value, version}. A lookup
-// matches key and version exactly (an entry without version answers requests without one).
-struct FakeEntry {
-  std::string key;
-  std::string value;
-  std::string version;
-};
-
-class FakeProvider : public Provider {
- public:
-  explicit FakeProvider(std::vector<FakeEntry> entries) : entries_(std::move(entries)) {}
-  Result<RemoteValue> GetSecret(const RemoteKey& key) override;
-  Status Validate() override { return Status::Ok(); }
-  std::uint64_t calls() const override { return calls_.load(); }
-
- private:
-  std::vector<FakeEntry> entries_;
   std::atomic<std::uint64_t> calls_{0};
 };
 

@@ -12,9 +12,6 @@
 namespace coffer::provider {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-
 // Answers "value-of-<key>" and counts calls; can be told to fail or to hold calls until released.
 class CountingProvider : public Provider {
  public:
@@ -132,23 +129,6 @@ TEST(SharedFetcherTest, ValuesExpireAndNewRoundForgetsThem) {
   fetcher.NewRound();
   ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
   EXPECT_EQ(provider.calls(), 3u);
-}
-
-TEST(FakeProviderTest, MatchesKeyAndVersionLikeEso) {
-  FakeProvider fake({{"/db", "plain", ""}, {"/db", "older", "v1"}, {"/api", "k", ""}});
-  auto plain = fake.GetSecret({"/db", "", ""});
-  ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(plain->string, "plain");
-  auto v1 = fake.GetSecret({"/db", "v1", ""});
-  ASSERT_TRUE(v1.ok());
-  EXPECT_EQ(v1->string, "older");
-  EXPECT_EQ(v1->version_id, "v1");
-  auto missing = fake.GetSecret({"/db", "v2", ""});
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(missing.status().message(), HasSubstr("\"/db\" version \"v2\""));
-  EXPECT_THAT(missing.status().message(), Not(HasSubstr("plain")));
-  EXPECT_TRUE(fake.Validate().ok());
-  EXPECT_EQ(fake.calls(), 3u);
 }
 
 }  // namespace
