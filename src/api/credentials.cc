@@ -3,15 +3,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "crypto/random.h"
+#include "iam/iam_service.h"
 
 namespace coffer::api {
-
-std::string AccessKeyAad(std::string_view access_key_id) {
-  std::string aad = "access-key\n";
-  aad += access_key_id;
-  return aad;
-}
 
 namespace {
 
@@ -19,17 +13,13 @@ constexpr std::int64_t kCacheTtlMs = 30 * 1000;
 constexpr std::size_t kMaxCacheEntries = 4096;
 constexpr std::string_view kRootSetting = "root_access_key_id";
 constexpr std::string_view kInvalidToken = "The security token included in the request is invalid.";
-constexpr std::string_view kKeyIdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-constexpr std::string_view kSecretAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string RootPrincipal(const std::string& account_id) {
   return "arn:aws:iam::" + account_id + ":root";
 }
 
 Status ValidateEnvRootKey(const std::string& id, const std::string& secret) {
-  bool id_ok = id.size() >= 16 && id.size() <= 128 &&
-               std::all_of(id.begin(), id.end(), [](char c) {
+  bool id_ok = id.size() >= 16 && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
                  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                });
   if (!id_ok) {
@@ -44,10 +34,9 @@ Status ValidateEnvRootKey(const std::string& id, const std::string& secret) {
 }
 
 // Seals `secret` and stores it as the root user's Active key `id`.
-Status PutRootKey(storage::SecretStore* store, const crypto::Envelope* envelope,
-                  const Clock* clock, const std::string& account_id, const std::string& id,
-                  const std::string& secret) {
-  COFFER_ASSIGN_OR_RETURN(std::string sealed, envelope->Seal(secret, AccessKeyAad(id)));
+Status PutRootKey(storage::SecretStore* store, const crypto::Envelope* envelope, const Clock* clock,
+                  const std::string& account_id, const std::string& id, const std::string& secret) {
+  COFFER_ASSIGN_OR_RETURN(std::string sealed, envelope->Seal(secret, iam::AccessKeyAad(id)));
   COFFER_ASSIGN_OR_RETURN(std::uint32_t key_version, crypto::Envelope::KeyVersionOf(sealed));
   storage::AccessKeyRecord record;
   record.access_key_id = id;
@@ -64,8 +53,7 @@ Status PutRootKey(storage::SecretStore* store, const crypto::Envelope* envelope,
 }  // namespace
 
 StoreCredentialSource::StoreCredentialSource(storage::SecretStore* store,
-                                             const crypto::Envelope* envelope,
-                                             const Clock* clock)
+                                             const crypto::Envelope* envelope, const Clock* clock)
     : store_(store), envelope_(envelope), clock_(clock) {}
 
 Result<sigv4::Credential> StoreCredentialSource::Lookup(const std::string& access_key_id) {
@@ -82,7 +70,7 @@ Result<sigv4::Credential> StoreCredentialSource::Lookup(const std::string& acces
     return Status::Unauthenticated(std::string(kInvalidToken));
   }
   Result<std::string> secret =
-      envelope_->Open(record->secret_ciphertext, AccessKeyAad(access_key_id));
+      envelope_->Open(record->secret_ciphertext, iam::AccessKeyAad(access_key_id));
   if (!secret.ok()) {
     // A server-side problem (wrong master key, damaged row): logged as a 500, never shown.
     return Status::Internal("cannot open the secret of access key " + access_key_id + ": " +
@@ -118,7 +106,7 @@ Result<RootCredentials> EnsureRootCredentials(
     COFFER_ASSIGN_OR_RETURN(previous, store->GetAccessKey(*previous_id));
     if (previous.has_value()) {
       Result<std::string> opened =
-          envelope->Open(previous->secret_ciphertext, AccessKeyAad(*previous_id));
+          envelope->Open(previous->secret_ciphertext, iam::AccessKeyAad(*previous_id));
       if (!opened.ok()) {
         return opened.status().WithContext("opening the stored root access key");
       }
@@ -132,8 +120,8 @@ Result<RootCredentials> EnsureRootCredentials(
     COFFER_RETURN_IF_ERROR(ValidateEnvRootKey(id, secret));
     result.access_key_id = id;
     result.secret_access_key = secret;
-    const bool unchanged = previous.has_value() && previous_id == id &&
-                           previous_secret == secret && previous->status == "Active" &&
+    const bool unchanged = previous.has_value() && previous_id == id && previous_secret == secret &&
+                           previous->status == "Active" &&
                            previous->principal_arn == RootPrincipal(account_id);
     if (unchanged) return result;
     COFFER_RETURN_IF_ERROR(PutRootKey(store, envelope, clock, account_id, id, secret));
@@ -151,8 +139,8 @@ Result<RootCredentials> EnsureRootCredentials(
     return result;
   }
   // First start (or the setting points at a key that is gone): a new random root key.
-  result.access_key_id = "AKIA" + crypto::RandomString(16, kKeyIdAlphabet);
-  result.secret_access_key = crypto::RandomString(40, kSecretAlphabet);
+  result.access_key_id = iam::NewAccessKeyId();
+  result.secret_access_key = iam::NewSecretAccessKey();
   COFFER_RETURN_IF_ERROR(PutRootKey(store, envelope, clock, account_id, result.access_key_id,
                                     result.secret_access_key));
   result.created = true;

@@ -1,7 +1,7 @@
 #pragma once
 
 // Access keys: the SigV4 credential source backed by the store, and the root key bootstrap.
-// Secret access keys are stored sealed (crypto::Envelope, aad "access-key\n" + id).
+// Secret access keys are stored sealed (crypto::Envelope, aad iam::AccessKeyAad(id)).
 
 #include <cstdint>
 #include <mutex>
@@ -16,10 +16,6 @@
 #include "storage/store.h"
 
 namespace coffer::api {
-
-// The associated data a secret access key is sealed with: "access-key\n" + id. `coffer keys
-// rotate` rewraps with the same value.
-std::string AccessKeyAad(std::string_view access_key_id);
 
 class StoreCredentialSource : public sigv4::CredentialSource {
  public:

@@ -16,10 +16,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/credentials.h"
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "crypto/envelope.h"
+#include "iam/iam_service.h"
 #include "secrets/value_codec.h"
 #include "storage/store.h"
 
@@ -38,7 +38,7 @@ struct RewrapStats {
 
 std::string AadOf(const storage::WrappedRef& ref) {
   if (ref.kind == storage::WrappedRef::Kind::kAccessKey) {
-    return api::AccessKeyAad(ref.access_key_id);
+    return iam::AccessKeyAad(ref.access_key_id);
   }
   return secrets::VersionAad(ref.arn, ref.version_id);
 }

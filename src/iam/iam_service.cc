@@ -99,6 +99,10 @@ std::string AccessKeyAad(std::string_view access_key_id) {
   return aad;
 }
 
+std::string NewAccessKeyId() { return "AKIA" + crypto::RandomString(16, kIdAlphabet); }
+
+std::string NewSecretAccessKey() { return crypto::RandomString(40, kSecretAlphabet); }
+
 IamService::IamService(storage::SecretStore* store, const crypto::Envelope* envelope,
                        const Clock* clock, IamServiceOptions options)
     : store_(store), envelope_(envelope), clock_(clock), options_(std::move(options)) {}
@@ -305,11 +309,11 @@ Result<NewAccessKey> IamService::CreateAccessKey(const std::string& user_name) {
   out.info.user_name = user.name;
   out.info.status = "Active";
   out.info.create_ms = clock_->NowMillis();
-  out.secret_access_key = crypto::RandomString(40, kSecretAlphabet);
+  out.secret_access_key = NewSecretAccessKey();
   // A collision of 16 random characters from 36 is not going to happen, but a key must never
   // replace another one (PutAccessKey upserts), so check.
   for (int attempt = 0;; ++attempt) {
-    out.info.access_key_id = "AKIA" + crypto::RandomString(16, kIdAlphabet);
+    out.info.access_key_id = NewAccessKeyId();
     COFFER_ASSIGN_OR_RETURN(std::optional<storage::AccessKeyRecord> clash,
                             store_->GetAccessKey(out.info.access_key_id));
     if (!clash.has_value()) break;

@@ -39,9 +39,14 @@ namespace coffer::iam {
 
 class StorePolicySource;
 
-// "access-key\n" + id: the associated data a secret access key is sealed with. Must equal
-// api::AccessKeyAad (src/api/credentials.h), which opens what this seals.
+// "access-key\n" + id: the associated data a secret access key is sealed with (by IamService,
+// by the root-key bootstrap in api/credentials.cc, and by `coffer keys rotate` when it rewraps).
 std::string AccessKeyAad(std::string_view access_key_id);
+
+// A fresh access key id as AWS issues them: "AKIA" + 16 characters of A-Z and 0-9 (CSPRNG).
+std::string NewAccessKeyId();
+// A fresh 40-character secret access key of the base64 alphabet (CSPRNG).
+std::string NewSecretAccessKey();
 
 inline constexpr int kMaxAccessKeysPerUser = 2;
 inline constexpr int kMaxAttachedPoliciesPerUser = 10;

@@ -159,7 +159,7 @@ TEST_F(IamServiceTest, CreateAccessKeySealsTheSecretForTheCredentialSource) {
   EXPECT_EQ((*row)->principal_arn, "arn:aws:iam::000000000000:user/ops/erin");
   EXPECT_EQ((*row)->user_name, "erin");
   EXPECT_EQ((*row)->secret_ciphertext.find(key->secret_access_key), std::string::npos);
-  // The same aad as api::AccessKeyAad: "access-key\n" + id.
+  // The aad every access key is sealed with (also by api/credentials.cc and `keys rotate`).
   Result<std::string> opened = envelope_.Open((*row)->secret_ciphertext, "access-key\n" + id);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EXPECT_EQ(*opened, key->secret_access_key);
