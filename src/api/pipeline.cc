@@ -130,10 +130,15 @@ std::string_view PrincipalType(std::string_view arn) {
   return "";
 }
 
-// The user name CloudTrail shows for an IAM user (the last path segment of its ARN).
+// The name part of an IAM ARN (after the last '/').
+std::string IamName(std::string_view arn) {
+  std::size_t slash = arn.rfind('/');
+  return std::string(slash == std::string_view::npos ? arn : arn.substr(slash + 1));
+}
+
+// The user name CloudTrail shows for an IAM user; "" for other principals.
 std::string UserName(std::string_view arn) {
-  if (PrincipalType(arn) != "IAMUser") return "";
-  return std::string(arn.substr(arn.rfind('/') + 1));
+  return PrincipalType(arn) == "IAMUser" ? IamName(arn) : std::string();
 }
 
 // The audit resource type of an IAM ARN ("arn:aws:iam::1:user/alice" -> AWS::IAM::User).
@@ -141,12 +146,6 @@ std::string_view IamResourceType(std::string_view arn) {
   if (arn.find(":user/") != std::string_view::npos) return audit::kIamUserType;
   if (arn.find(":policy/") != std::string_view::npos) return audit::kIamPolicyType;
   return "";
-}
-
-// The name part of an IAM ARN (after the last '/').
-std::string IamName(std::string_view arn) {
-  std::size_t slash = arn.rfind('/');
-  return std::string(slash == std::string_view::npos ? arn : arn.substr(slash + 1));
 }
 
 bool IsDenial(std::string_view error_code) {

@@ -1,8 +1,10 @@
 #include "iam/sts_api.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "iam/entities.h"
 #include "iam/query_protocol.h"
 
 namespace coffer::iam {
@@ -21,21 +23,6 @@ QueryResponse Error(const Status& status, const QueryCall& call, std::string act
   return out;
 }
 
-// "arn:aws:iam::<account>:user/<path><name>" -> <name>; "" for anything else.
-std::string UserNameOf(std::string_view arn) {
-  std::size_t user = arn.find(":user/");
-  if (user == std::string_view::npos) return "";
-  return std::string(arn.substr(arn.rfind('/') + 1));
-}
-
-// "arn:aws:iam::<account>:..." -> <account>.
-std::string AccountOf(std::string_view arn) {
-  constexpr std::string_view kPrefix = "arn:aws:iam::";
-  if (!arn.starts_with(kPrefix)) return "";
-  arn.remove_prefix(kPrefix.size());
-  return std::string(arn.substr(0, arn.find(':')));
-}
-
 }  // namespace
 
 QueryResponse HandleSts(IamService& service, const QueryCall& call, std::string_view form_body) {
@@ -52,10 +39,11 @@ QueryResponse HandleSts(IamService& service, const QueryCall& call, std::string_
                  call, action);
   }
 
-  const std::string account = AccountOf(call.principal_arn);
+  const std::string& account = service.account_id();
   std::string user_id = account;  // the root user's UserId is the account id
-  if (std::string name = UserNameOf(call.principal_arn); !name.empty()) {
-    Result<User> user = service.GetUser(name);
+  std::optional<PrincipalName> principal = ParsePrincipalArn(call.principal_arn, account);
+  if (principal.has_value() && principal->kind == "user") {
+    Result<User> user = service.GetUser(principal->name);
     if (!user.ok()) return Error(user.status(), call, action);
     user_id = user->id;
   }
