@@ -5,31 +5,17 @@
 #include <gtest/gtest.h>
 
 #include "policy/policy.h"
+#include "policy/test_fixtures.h"
 
 namespace coffer::policy {
 namespace {
 
-constexpr char kAlice[] = "arn:aws:iam::000000000000:user/alice";
-constexpr char kBob[] = "arn:aws:iam::000000000000:user/bob";
-constexpr char kRoot[] = "arn:aws:iam::000000000000:root";
-constexpr char kMlDb[] =
-    "arn:aws:secretsmanager:us-east-1:000000000000:secret:ml-platform/mlflow/database-AbCdEf";
-constexpr char kWebDb[] = "arn:aws:secretsmanager:us-east-1:000000000000:secret:web/db-XyZ123";
-
-constexpr char kExternalSecretsPolicy[] = R"({
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:ListSecrets"
-      ],
-      "Resource": "arn:aws:secretsmanager:us-east-1:000000000000:secret:ml-platform/*"
-    }
-  ]
-})";
+using test_fixtures::kAlice;
+using test_fixtures::kBob;
+using test_fixtures::kExternalSecretsPolicy;
+using test_fixtures::kMlDb;
+using test_fixtures::kRoot;
+using test_fixtures::kWebDb;
 
 Document Identity(const std::string& json) {
   Result<Document> doc = Document::Parse(json, DocumentKind::kIdentity);

@@ -4,25 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "policy/policy.h"
+#include "policy/test_fixtures.h"
 
 namespace coffer::policy {
 namespace {
 
-// The seed guide's ExternalSecretsPolicy, ACCOUNT_ID replaced.
-constexpr char kExternalSecretsPolicy[] = R"({
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:ListSecrets"
-      ],
-      "Resource": "arn:aws:secretsmanager:us-east-1:000000000000:secret:ml-platform/*"
-    }
-  ]
-})";
+using test_fixtures::kExternalSecretsPolicy;
 
 TEST(DocumentParseTest, ExternalSecretsPolicy) {
   Result<Document> doc = Document::Parse(kExternalSecretsPolicy, DocumentKind::kIdentity);
