@@ -11,6 +11,11 @@ shared/reference/external-secrets-operator.md); sub-objects coffer does not inte
 providers, generators, sync windows, rewrite rules) keep their content through
 x-kubernetes-preserve-unknown-fields, so ESO manifests apply without losing fields.
 
+It also writes deploy/crds/Kustomization, which lists the CRD files so that kustomize bases
+(deploy/operator) can include them as `../crds`. The name has no extension on purpose: kustomize
+reads a file named `Kustomization`, while `kubectl apply -f deploy/crds/` only reads .yaml, .yml
+and .json files, so the plain apply keeps working.
+
   gen-crds.py           rewrites deploy/crds/
   gen-crds.py --check   exits 1 if deploy/crds/ differs from what this script writes
 """
@@ -439,12 +444,27 @@ def render(k):
                               default_flow_style=False)
 
 
+def crd_file_name(k):
+    return f"{GROUP}_{k['plural']}.yaml"
+
+
+def render_kustomization():
+    doc = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [crd_file_name(k) for k in KINDS],
+    }
+    return HEADER + yaml.dump(doc, Dumper=_NoAliasDumper, sort_keys=False, width=100,
+                              default_flow_style=False)
+
+
 def main(argv):
     check = "--check" in argv
     stale = []
-    for k in KINDS:
-        path = os.path.join(OUT_DIR, f"{GROUP}_{k['plural']}.yaml")
-        text = render(k)
+    outputs = [(crd_file_name(k), render(k)) for k in KINDS]
+    outputs.append(("Kustomization", render_kustomization()))
+    for name, text in outputs:
+        path = os.path.join(OUT_DIR, name)
         if check:
             try:
                 with open(path, encoding="utf-8") as f:
