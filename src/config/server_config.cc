@@ -1,55 +1,18 @@
 #include "config/server_config.h"
 
 #include <algorithm>
-#include <charconv>
-#include <limits>
-#include <unistd.h>
-#include <variant>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/strings.h"
 #include "http/address.h"
 
-extern char** environ;  // NOLINT: POSIX
-
 namespace coffer::config {
 namespace {
 
-using Member =
-    std::variant<std::string ServerConfig::*, bool ServerConfig::*, int ServerConfig::*,
-                 std::uint64_t ServerConfig::*, std::vector<std::string> ServerConfig::*>;
-
-struct OptionDef {
-  OptionInfo info;
-  Member member;
-};
-
-ValueType TypeOf(const Member& m) {
-  switch (m.index()) {
-    case 0:
-      return ValueType::kString;
-    case 1:
-      return ValueType::kBool;
-    case 2:
-    case 3:
-      return ValueType::kInt;
-    default:
-      return ValueType::kList;
-  }
-}
-
-OptionDef Def(std::string_view key, std::string_view flag, std::string_view env, Member member,
-              std::string_view default_text, std::string_view help, bool secret = false,
-              bool file_allowed = true) {
-  OptionDef d{OptionInfo{key, flag, env, TypeOf(member), default_text, help, secret, file_allowed},
-              member};
-  return d;
-}
+using Table = OptionTable<ServerConfig>;
 
 // THE option table. Keep docs/design/configuration.md in step (a test compares them).
-const std::vector<OptionDef>& Defs() {
-  static const std::vector<OptionDef> defs = {
+const Table& TheTable() {
+  static const Table table({
       Def("config", "--config", "COFFER_CONFIG", &ServerConfig::config_file, "none",
           "YAML config file (keys: the file keys in docs/design/configuration.md)", false,
           /*file_allowed=*/false),
@@ -115,8 +78,8 @@ const std::vector<OptionDef>& Defs() {
           "audit every API request (fail-closed); turn off only for benchmarks"),
       Def("audit_dir", "--audit-dir", "COFFER_AUDIT_DIR", &ServerConfig::audit_dir,
           "<data_dir>/audit", "directory of the hash-chained audit segments and signed digests"),
-      Def("audit_segment_max_bytes", "--audit-segment-max-bytes",
-          "COFFER_AUDIT_SEGMENT_MAX_BYTES", &ServerConfig::audit_segment_max_bytes, "67108864",
+      Def("audit_segment_max_bytes", "--audit-segment-max-bytes", "COFFER_AUDIT_SEGMENT_MAX_BYTES",
+          &ServerConfig::audit_segment_max_bytes, "67108864",
           "size at which an audit segment is closed and a new one begun"),
       Def("audit_digest_interval_seconds", "--audit-digest-interval-seconds",
           "COFFER_AUDIT_DIGEST_INTERVAL_SECONDS", &ServerConfig::audit_digest_interval_seconds,
@@ -132,185 +95,8 @@ const std::vector<OptionDef>& Defs() {
           "file that also gets each audit record as a CloudTrail event JSON line"),
       Def("metrics", "--metrics", "COFFER_METRICS", &ServerConfig::metrics, "true",
           "serve Prometheus metrics at GET /metrics"),
-  };
-  return defs;
-}
-
-const OptionDef* FindDef(std::string_view key) {
-  for (const OptionDef& d : Defs()) {
-    if (d.info.key == key) return &d;
-  }
-  return nullptr;
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::vector<std::string> SplitList(std::string_view text) {
-  std::vector<std::string> out;
-  while (true) {
-    std::size_t comma = text.find(',');
-    std::string_view part = TrimSpaces(text.substr(0, comma));
-    if (!part.empty()) out.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
-template <typename T>
-bool ParseUnsigned(std::string_view text, T max, T* out) {
-  std::uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return false;
-  if (v > static_cast<std::uint64_t>(max)) return false;
-  *out = static_cast<T>(v);
-  return true;
-}
-
-// Sets one option from text. `source` names where the text came from, for the error message.
-Status Apply(ServerConfig& config, const OptionDef& def, std::string_view text,
-             std::string_view source) {
-  auto bad = [&](std::string_view expected) {
-    // Never echo secret values back.
-    std::string shown = def.info.secret ? "***" : "\"" + std::string(text) + "\"";
-    return Status::InvalidArgument(std::string(source) + ": " + shown + " is not " +
-                                   std::string(expected));
-  };
-  return std::visit(
-      [&](auto member) -> Status {
-        using T = std::remove_cvref_t<decltype(config.*member)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          config.*member = std::string(text);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          std::string v = ToLower(TrimSpaces(text));
-          if (v == "true" || v == "1" || v == "yes" || v == "on") {
-            config.*member = true;
-          } else if (v == "false" || v == "0" || v == "no" || v == "off") {
-            config.*member = false;
-          } else {
-            return bad("a boolean (true or false)");
-          }
-        } else if constexpr (std::is_same_v<T, int>) {
-          int v = 0;
-          if (!ParseUnsigned<int>(TrimSpaces(text), std::numeric_limits<int>::max(), &v)) {
-            return bad("a non-negative integer");
-          }
-          config.*member = v;
-        } else if constexpr (std::is_same_v<T, std::uint64_t>) {
-          std::uint64_t v = 0;
-          if (!ParseUnsigned<std::uint64_t>(TrimSpaces(text), std::numeric_limits<std::uint64_t>::max(),
-                                            &v)) {
-            return bad("a non-negative integer");
-          }
-          config.*member = v;
-        } else {
-          config.*member = SplitList(text);
-        }
-        return Status::Ok();
-      },
-      def.member);
-}
-
-std::string ValueText(const ServerConfig& config, const OptionDef& def) {
-  return std::visit(
-      [&](auto member) -> std::string {
-        using T = std::remove_cvref_t<decltype(config.*member)>;
-        const T& v = config.*member;
-        if constexpr (std::is_same_v<T, std::string>) {
-          return v;
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return v ? "true" : "false";
-        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-          std::string out;
-          for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-          return out;
-        } else {
-          return std::to_string(v);
-        }
-      },
-      def.member);
-}
-
-std::string YamlTypeName(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "empty";
-    default:
-      return "a scalar";
-  }
-}
-
-Status ApplyFile(ServerConfig& config, const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return Status::InvalidArgument("config file " + path + ": cannot be read");
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument("config file " + path + ": line " +
-                                   std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (root.IsNull()) return Status::Ok();  // an empty file
-  if (!root.IsMap()) {
-    return Status::InvalidArgument("config file " + path +
-                                   ": expected a mapping of option keys to values");
-  }
-  try {
-    for (const auto& entry : root) {
-      if (!entry.first.IsScalar()) {
-        return Status::InvalidArgument("config file " + path + ": keys must be plain names");
-      }
-      const std::string key = entry.first.Scalar();
-      const YAML::Node& value = entry.second;
-      std::string where = "config file " + path + ": key \"" + key + "\"";
-      const OptionDef* def = FindDef(key);
-      if (def == nullptr) {
-        return Status::InvalidArgument("config file " + path + ": unknown key \"" + key +
-                                       "\" (see docs/design/configuration.md for the keys)");
-      }
-      if (!def->info.file_allowed) {
-        return Status::InvalidArgument(where + " cannot be set in a config file; use the " +
-                                       std::string(def->info.env) + " environment variable");
-      }
-      if (def->info.type == ValueType::kList) {
-        if (value.IsSequence()) {
-          std::string joined;
-          for (const auto& item : value) {
-            if (!item.IsScalar()) {
-              return Status::InvalidArgument(where + ": list items must be strings");
-            }
-            if (item.Scalar().find(',') != std::string::npos) {
-              return Status::InvalidArgument(where + ": list items must not contain commas");
-            }
-            joined += (joined.empty() ? "" : ",") + item.Scalar();
-          }
-          COFFER_RETURN_IF_ERROR(Apply(config, *def, joined, where));
-          continue;
-        }
-        if (!value.IsScalar()) {
-          return Status::InvalidArgument(where + ": expected a list, got " + YamlTypeName(value));
-        }
-      } else if (!value.IsScalar()) {
-        return Status::InvalidArgument(where + ": expected a single value, got " +
-                                       YamlTypeName(value));
-      }
-      COFFER_RETURN_IF_ERROR(Apply(config, *def, value.Scalar(), where));
-    }
-  } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument("config file " + path + ": " + e.msg);
-  }
-  config.config_file = path;
-  return Status::Ok();
+  });
+  return table;
 }
 
 bool AllDigits(std::string_view s) {
@@ -347,40 +133,9 @@ http::ServerOptions ServerConfig::ToHttpOptions() const {
   return o;
 }
 
-std::string ServerConfig::ToString() const {
-  std::string out;
-  for (const OptionDef& def : Defs()) {
-    std::string value = ValueText(*this, def);
-    if (def.info.secret) {
-      value = value.empty() ? "(unset)" : "***";
-    } else if (value.empty()) {
-      value = "(unset)";
-    }
-    out += std::string(def.info.key) + " = " + value + "\n";
-  }
-  return out;
-}
+std::string ServerConfig::ToString() const { return TheTable().ToString(*this); }
 
-const std::vector<OptionInfo>& Options() {
-  static const std::vector<OptionInfo> infos = [] {
-    std::vector<OptionInfo> v;
-    for (const OptionDef& d : Defs()) v.push_back(d.info);
-    return v;
-  }();
-  return infos;
-}
-
-std::map<std::string, std::string> ProcessEnvironment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    if (entry.rfind("COFFER_", 0) != 0) continue;
-    std::size_t eq = entry.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
-  }
-  return env;
-}
+const std::vector<OptionInfo>& Options() { return TheTable().Infos(); }
 
 Status Validate(const ServerConfig& c, bool require_data_dir) {
   auto invalid = [](std::string m) { return Status::InvalidArgument(std::move(m)); };
@@ -426,36 +181,23 @@ Status Validate(const ServerConfig& c, bool require_data_dir) {
       return invalid("COFFER_ROOT_SECRET_ACCESS_KEY must be 8 to 128 characters long");
     }
   }
-  static const std::vector<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                   "error", "critical", "off"};
-  if (std::find(kLevels.begin(), kLevels.end(), c.log_level) == kLevels.end()) {
-    return invalid("log_level \"" + c.log_level +
-                   "\" must be one of trace, debug, info, warn, error, critical, off");
-  }
-  auto at_least = [&](std::string_view name, std::uint64_t value, std::uint64_t min,
-                      std::uint64_t max) -> Status {
-    if (value < min || value > max) {
-      return invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
-                     std::to_string(max));
-    }
-    return Status::Ok();
-  };
+  COFFER_RETURN_IF_ERROR(CheckLogLevel("log_level", c.log_level));
   constexpr std::uint64_t kDay = 24 * 3600;
-  COFFER_RETURN_IF_ERROR(at_least("max_body_bytes", c.max_body_bytes, 1024, 1ull << 30));
-  COFFER_RETURN_IF_ERROR(at_least("max_header_bytes", c.max_header_bytes, 1024, 1u << 20));
-  COFFER_RETURN_IF_ERROR(at_least("read_timeout_seconds", c.read_timeout_seconds, 1, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("idle_timeout_seconds", c.idle_timeout_seconds, 1, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("drain_timeout_seconds", c.drain_timeout_seconds, 0, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("io_threads", c.io_threads, 1, 256));
-  COFFER_RETURN_IF_ERROR(at_least("worker_threads", c.worker_threads, 1, 4096));
-  COFFER_RETURN_IF_ERROR(at_least("max_connections", c.max_connections, 1, 1000000));
-  COFFER_RETURN_IF_ERROR(at_least("purge_interval_seconds", c.purge_interval_seconds, 1, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("keyring_reload_seconds", c.keyring_reload_seconds, 1, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("audit_segment_max_bytes", c.audit_segment_max_bytes, 4096,
-                                  1ull << 40));
-  COFFER_RETURN_IF_ERROR(at_least("audit_digest_interval_seconds",
-                                  c.audit_digest_interval_seconds, 1, kDay));
-  COFFER_RETURN_IF_ERROR(at_least("audit_retention_days", c.audit_retention_days, 0, 36500));
+  COFFER_RETURN_IF_ERROR(CheckRange("max_body_bytes", c.max_body_bytes, 1024, 1ull << 30));
+  COFFER_RETURN_IF_ERROR(CheckRange("max_header_bytes", c.max_header_bytes, 1024, 1u << 20));
+  COFFER_RETURN_IF_ERROR(CheckRange("read_timeout_seconds", c.read_timeout_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(CheckRange("idle_timeout_seconds", c.idle_timeout_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(CheckRange("drain_timeout_seconds", c.drain_timeout_seconds, 0, kDay));
+  COFFER_RETURN_IF_ERROR(CheckRange("io_threads", c.io_threads, 1, 256));
+  COFFER_RETURN_IF_ERROR(CheckRange("worker_threads", c.worker_threads, 1, 4096));
+  COFFER_RETURN_IF_ERROR(CheckRange("max_connections", c.max_connections, 1, 1000000));
+  COFFER_RETURN_IF_ERROR(CheckRange("purge_interval_seconds", c.purge_interval_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(CheckRange("keyring_reload_seconds", c.keyring_reload_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(
+      CheckRange("audit_segment_max_bytes", c.audit_segment_max_bytes, 4096, 1ull << 40));
+  COFFER_RETURN_IF_ERROR(
+      CheckRange("audit_digest_interval_seconds", c.audit_digest_interval_seconds, 1, kDay));
+  COFFER_RETURN_IF_ERROR(CheckRange("audit_retention_days", c.audit_retention_days, 0, 36500));
   return Status::Ok();
 }
 
@@ -464,51 +206,11 @@ Result<ServerConfig> LoadServerConfig(const RawValues& flags,
                                       bool require_data_dir) {
   ServerConfig config;
 
-  // The config file: --config beats COFFER_CONFIG.
-  std::string file;
-  if (auto it = flags.find("config"); it != flags.end()) {
-    file = it->second;
-  } else if (auto e = env.find("COFFER_CONFIG"); e != env.end() && !e->second.empty()) {
-    file = e->second;
-  }
-  if (!file.empty()) COFFER_RETURN_IF_ERROR(ApplyFile(config, file));
-
-  for (const OptionDef& def : Defs()) {
-    if (def.info.key == "config" || def.info.env.empty()) continue;
-    auto it = env.find(std::string(def.info.env));
-    if (it == env.end() || it->second.empty()) continue;
-    COFFER_RETURN_IF_ERROR(Apply(config, def, it->second, std::string(def.info.env)));
-  }
-
-  for (const auto& [key, value] : flags) {
-    if (key == "config") continue;
-    const OptionDef* def = FindDef(key);
-    if (def == nullptr || def->info.flag.empty()) {
-      return Status::InvalidArgument("unknown option \"" + key + "\"");
-    }
-    COFFER_RETURN_IF_ERROR(Apply(config, *def, value, std::string(def->info.flag)));
-  }
-
+  COFFER_RETURN_IF_ERROR(TheTable().Load(config, flags, env));
   COFFER_RETURN_IF_ERROR(Validate(config, require_data_dir));
   return config;
 }
 
-std::string OptionsMarkdownTable() {
-  std::string out =
-      "| File key | Flag | Environment variable | Default | Meaning |\n"
-      "| --- | --- | --- | --- | --- |\n";
-  for (const OptionDef& d : Defs()) {
-    const OptionInfo& i = d.info;
-    std::string key = i.file_allowed ? "`" + std::string(i.key) + "`" : "(not in file)";
-    std::string flag = i.flag.empty() ? "(env only)" : "`" + std::string(i.flag) + "`";
-    std::string help(i.help);
-    std::string def;
-    for (char c : i.default_text) def += c == '<' ? "&lt;" : c == '>' ? "&gt;" : std::string(1, c);
-    if (i.secret) help += " (secret: shown as ***)";
-    out += "| " + key + " | " + flag + " | `" + std::string(i.env) + "` | " + def + " | " + help +
-           " |\n";
-  }
-  return out;
-}
+std::string OptionsMarkdownTable() { return TheTable().MarkdownTable(); }
 
 }  // namespace coffer::config

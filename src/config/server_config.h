@@ -8,7 +8,8 @@
 //   3. the YAML config file      (listen: 127.0.0.1:7430), named by --config or COFFER_CONFIG
 //   4. the defaults below.
 // Every option is declared once, in the table in server_config.cc (Options()); flags, env vars,
-// file keys, the dump and docs/design/configuration.md all follow that table.
+// file keys, the dump and docs/design/configuration.md all follow that table. The loading
+// machinery is shared with the operator's configuration (option_table.h).
 
 #include <cstdint>
 #include <map>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/option_table.h"
 #include "core/status.h"
 #include "http/server.h"
 
@@ -103,28 +105,8 @@ struct ServerConfig {
   std::string ToString() const;
 };
 
-// Where an option can be set.
-enum class ValueType { kString, kBool, kInt, kList };
-
-struct OptionInfo {
-  std::string_view key;   // config file key and field name, snake_case
-  std::string_view flag;  // "--listen"; empty when the option has no flag
-  std::string_view env;   // "COFFER_LISTEN"
-  ValueType type;
-  std::string_view default_text;  // for docs and --help
-  std::string_view help;
-  bool secret = false;       // printed as *** by ToString()
-  bool file_allowed = true;  // may appear in the config file
-};
-
 // The option table, in documentation order.
 const std::vector<OptionInfo>& Options();
-
-// Raw values keyed by option key ("listen"), as given on the command line or in the environment.
-using RawValues = std::map<std::string, std::string>;
-
-// The COFFER_* variables of this process's environment, keyed by variable name.
-std::map<std::string, std::string> ProcessEnvironment();
 
 // Builds the configuration from the sources in precedence order and validates it.
 // `flags` is keyed by option key (see ServerFlags); `env` by variable name. Empty environment
@@ -136,7 +118,6 @@ Result<ServerConfig> LoadServerConfig(const RawValues& flags,
 
 // Errors name the option: bad listen address, TLS cert without key, region format, ...
 Status Validate(const ServerConfig& config, bool require_data_dir = true);
-
 
 // The option table as a Markdown table (docs/design/configuration.md embeds it verbatim).
 std::string OptionsMarkdownTable();
