@@ -15,9 +15,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -31,6 +33,9 @@ struct RemoteKey {
   std::string key;
   std::string version_id;
   std::string version_stage;
+  // ESO's metadataPolicy: Fetch. The secret's metadata instead of its value: for AWS its tags, as
+  // a JSON object {"key":"value",...} in the secret's tag order (versions are ignored).
+  bool metadata = false;
 
   bool operator==(const RemoteKey&) const = default;
 };
@@ -41,6 +46,11 @@ struct RemoteValue {
   std::optional<std::string> binary;
   std::string version_id;
 };
+
+// Told of every backend call a provider makes: its name ("GetSecretValue", "DescribeSecret",
+// "ListSecrets") and outcome. For metrics; called on the calling thread, so it must be cheap and
+// thread-safe.
+using CallObserver = std::function<void(std::string_view call, const Status& status)>;
 
 class Provider {
  public:
@@ -54,16 +64,26 @@ class Provider {
 };
 
 // AWS Secrets Manager (or coffer server) behind the client.
+//  - GetSecret: GetSecretValue, or DescribeSecret when key.metadata is set.
+//  - A secret scheduled for deletion is kNotFound ("secret <key> is marked for deletion"), as ESO
+//    treats it: AWS answers InvalidRequestException for its value, and DescribeSecret shows a
+//    DeletedDate.
+//  - Validate: the client's CheckCredentials (a ListSecrets).
 class AwsProvider : public Provider {
  public:
-  explicit AwsProvider(std::shared_ptr<const SecretsManagerClient> client)
-      : client_(std::move(client)) {}
+  explicit AwsProvider(std::shared_ptr<const SecretsManagerClient> client,
+                       CallObserver observer = {})
+      : client_(std::move(client)), observer_(std::move(observer)) {}
   Result<RemoteValue> GetSecret(const RemoteKey& key) override;
   Status Validate() override;
   std::uint64_t calls() const override { return calls_.load(); }
 
  private:
+  Result<RemoteValue> GetMetadata(const RemoteKey& key);
+  void Observe(std::string_view call, const Status& status) const;
+
   std::shared_ptr<const SecretsManagerClient> client_;
+  CallObserver observer_;
   std::atomic<std::uint64_t> calls_{0};
 };
 

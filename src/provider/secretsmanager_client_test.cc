@@ -4,8 +4,12 @@
 #include "provider/secretsmanager_client.h"
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -187,6 +191,110 @@ TEST_F(SecretsManagerClientTest, AwsProviderReadsThroughTheClient) {
   EXPECT_EQ(provider.calls(), 5u);
   AwsProvider wrong(std::make_shared<SecretsManagerClient>(Client("bad")));
   EXPECT_EQ(wrong.Validate().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(SecretsManagerClientTest, AwsProviderFetchesTagsAsMetadata) {
+  Create("team-a/tagged", kCanary, std::nullopt, {{"team", "a"}, {"env", "prod"}, {"q", "\"x\""}});
+  Create("team-a/untagged", kCanary);
+  AwsProvider provider(std::make_shared<SecretsManagerClient>(Client()));
+  RemoteKey key{"team-a/tagged", "", ""};
+  key.metadata = true;
+  auto tagged = provider.GetSecret(key);
+  ASSERT_TRUE(tagged.ok()) << tagged.status().ToString();
+  EXPECT_EQ(tagged->string, R"({"team":"a","env":"prod","q":"\"x\""})");
+  EXPECT_FALSE(tagged->binary.has_value());
+  EXPECT_EQ(tagged->version_id, "");
+
+  key.key = "team-a/untagged";
+  auto untagged = provider.GetSecret(key);
+  ASSERT_TRUE(untagged.ok()) << untagged.status().ToString();
+  EXPECT_EQ(untagged->string, "{}");
+
+  key.key = "team-a/missing";
+  EXPECT_EQ(provider.GetSecret(key).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(provider.calls(), 3u);
+}
+
+TEST_F(SecretsManagerClientTest, AwsProviderTreatsSecretsMarkedForDeletionAsMissing) {
+  Create("app/doomed", kCanary, std::nullopt, {{"env", "prod"}});
+  secrets::CallContext ctx;
+  ctx.region = "us-east-1";
+  ctx.account_id = "000000000000";
+  secrets::DeleteSecretRequest del;
+  del.secret_id = "app/doomed";
+  del.recovery_window_in_days = 7;
+  ASSERT_TRUE(service_.DeleteSecret(ctx, del).ok());
+
+  // The client sees AWS's InvalidRequestException...
+  auto raw = Client().GetSecretValue("app/doomed");
+  EXPECT_EQ(raw.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(raw.status().message(), HasSubstr("InvalidRequestException"));
+
+  // ...which the provider reports as kNotFound, for the value and for the metadata.
+  AwsProvider provider(std::make_shared<SecretsManagerClient>(Client()));
+  auto value = provider.GetSecret({"app/doomed", "", ""});
+  EXPECT_EQ(value.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(value.status().message(), HasSubstr("app/doomed is marked for deletion"));
+  EXPECT_THAT(value.status().message(), Not(HasSubstr(kCanary)));
+  RemoteKey metadata{"app/doomed", "", ""};
+  metadata.metadata = true;
+  auto tags = provider.GetSecret(metadata);
+  EXPECT_EQ(tags.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(tags.status().message(), HasSubstr("marked for deletion"));
+}
+
+TEST_F(SecretsManagerClientTest, AwsProviderKeepsOtherInvalidRequests) {
+  Create("app/one", kCanary);
+  AwsProvider provider(std::make_shared<SecretsManagerClient>(Client()));
+  auto current = provider.GetSecret({"app/one", "", ""});
+  ASSERT_TRUE(current.ok()) << current.status().ToString();
+  // A version id with a stage it does not carry: InvalidRequestException, not a missing secret.
+  auto mismatch = provider.GetSecret({"app/one", current->version_id, "AWSPREVIOUS"});
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(mismatch.status().message(), HasSubstr("InvalidRequestException"));
+}
+
+TEST_F(SecretsManagerClientTest, AwsProviderReportsEveryBackendCall) {
+  Create("app/one", kCanary, std::nullopt, {{"env", "prod"}});
+  std::vector<std::pair<std::string, StatusCode>> seen;
+  std::mutex mu;
+  AwsProvider provider(std::make_shared<SecretsManagerClient>(Client()),
+                       [&](std::string_view call, const Status& status) {
+                         std::lock_guard<std::mutex> lock(mu);
+                         seen.emplace_back(std::string(call), status.code());
+                       });
+  ASSERT_TRUE(provider.Validate().ok());
+  ASSERT_TRUE(provider.GetSecret({"app/one", "", ""}).ok());
+  EXPECT_FALSE(provider.GetSecret({"app/none", "", ""}).ok());
+  RemoteKey metadata{"app/one", "", ""};
+  metadata.metadata = true;
+  ASSERT_TRUE(provider.GetSecret(metadata).ok());
+
+  AwsProvider wrong(std::make_shared<SecretsManagerClient>(Client("bad")),
+                    [&](std::string_view call, const Status& status) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      seen.emplace_back(std::string(call), status.code());
+                    });
+  EXPECT_FALSE(wrong.Validate().ok());
+
+  const std::vector<std::pair<std::string, StatusCode>> want = {
+      {"ListSecrets", StatusCode::kOk},
+      {"GetSecretValue", StatusCode::kOk},
+      {"GetSecretValue", StatusCode::kNotFound},
+      {"DescribeSecret", StatusCode::kOk},
+      {"ListSecrets", StatusCode::kUnauthenticated},
+  };
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(provider.calls(), 4u);
+}
+
+TEST(RemoteKeyTest, MetadataFlagTakesPartInEquality) {
+  RemoteKey value{"db", "", ""};
+  RemoteKey metadata{"db", "", ""};
+  metadata.metadata = true;
+  EXPECT_FALSE(value == metadata);
+  RemoteKey same{"db", "", ""};
+  EXPECT_TRUE(value == same);
 }
 
 TEST(StatusFromAwsErrorTest, MapsTypesAndKeepsMessagesShort) {

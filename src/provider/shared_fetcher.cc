@@ -8,11 +8,12 @@ namespace {
 std::string CacheKey(const std::string& store_id, const RemoteKey& key) {
   std::string out;
   out.reserve(store_id.size() + key.key.size() + key.version_id.size() + key.version_stage.size() +
-              3);
+              5);
   out.append(store_id).push_back('\0');
   out.append(key.key).push_back('\0');
   out.append(key.version_id).push_back('\0');
-  out.append(key.version_stage);
+  out.append(key.version_stage).push_back('\0');
+  out.push_back(key.metadata ? 'm' : 'v');
   return out;
 }
 
@@ -23,27 +24,38 @@ SharedFetcher::SharedFetcher(Options options) : options_(options) {
 }
 
 Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& provider,
-                                       const RemoteKey& key) {
+                                       const RemoteKey& key, std::int64_t not_before_ms) {
   const std::string cache_key = CacheKey(store_id, key);
   std::shared_ptr<Entry> entry;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    auto it = entries_.find(cache_key);
-    if (it != entries_.end()) {
+    while (true) {
+      auto it = entries_.find(cache_key);
+      if (it == entries_.end()) break;
       std::shared_ptr<Entry> found = it->second;
+      const bool fresh_enough = found->started_ms >= not_before_ms;
       if (!found->done) {
-        ++stats_.shared_waits;
+        if (fresh_enough) {
+          ++stats_.shared_waits;
+          cv_.wait(lock, [&] { return found->done; });
+          return found->result;
+        }
+        // Started too early for this caller: let it finish (one call in flight per key), then
+        // look again; another caller may have started a new enough one meanwhile.
+        ++stats_.superseded_waits;
         cv_.wait(lock, [&] { return found->done; });
-        return found->result;
+        continue;
       }
       const std::int64_t age = options_.clock->NowMillis() - found->fetched_ms;
-      if (found->result.ok() && age <= options_.max_age.count()) {
+      if (found->result.ok() && age <= options_.max_age.count() && fresh_enough) {
         ++stats_.cache_hits;
         return found->result;
       }
-      entries_.erase(it);  // stale, or a failure already handed to its waiters
+      entries_.erase(it);  // stale or too old for this caller, or a failure already handed out
+      break;
     }
     entry = std::make_shared<Entry>();
+    entry->started_ms = options_.clock->NowMillis();
     entries_.emplace(cache_key, entry);
     ++stats_.backend_calls;
   }

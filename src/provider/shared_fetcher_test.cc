@@ -1,5 +1,6 @@
 #include "provider/shared_fetcher.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -20,11 +21,15 @@ class CountingProvider : public Provider {
     {
       std::unique_lock<std::mutex> lock(mu_);
       ++entered_;
+      max_in_flight_ = std::max(max_in_flight_, entered_ - left_);
       cv_.notify_all();
       cv_.wait(lock, [&] { return !hold_; });
+      ++left_;
     }
     if (fail_) return Status::Unavailable("backend down");
-    return RemoteValue{"value-of-" + key.key + "@" + key.version_stage, std::nullopt, "v1"};
+    return RemoteValue{
+        (key.metadata ? "metadata-of-" : "value-of-") + key.key + "@" + key.version_stage,
+        std::nullopt, "v1"};
   }
   Status Validate() override { return Status::Ok(); }
   std::uint64_t calls() const override { return calls_.load(); }
@@ -44,6 +49,10 @@ class CountingProvider : public Provider {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return entered_ >= n; });
   }
+  int max_in_flight() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_in_flight_;
+  }
   std::atomic<bool> fail_{false};
 
  private:
@@ -52,6 +61,8 @@ class CountingProvider : public Provider {
   std::condition_variable cv_;
   bool hold_ = false;
   int entered_ = 0;
+  int left_ = 0;
+  int max_in_flight_ = 0;
 };
 
 SharedFetcher::Options Opts(const Clock* clock) {
@@ -129,6 +140,84 @@ TEST(SharedFetcherTest, ValuesExpireAndNewRoundForgetsThem) {
   fetcher.NewRound();
   ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
   EXPECT_EQ(provider.calls(), 3u);
+}
+
+TEST(SharedFetcherTest, MetadataAndValueAreFetchedSeparately) {
+  FakeClock clock(0);
+  SharedFetcher fetcher(Opts(&clock));
+  CountingProvider provider;
+  RemoteKey value{"db", "", ""};
+  RemoteKey metadata{"db", "", ""};
+  metadata.metadata = true;
+  auto v = fetcher.Get("s", provider, value);
+  auto m = fetcher.Get("s", provider, metadata);
+  ASSERT_TRUE(v.ok());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(v->string, "value-of-db@");
+  EXPECT_EQ(m->string, "metadata-of-db@");
+  ASSERT_TRUE(fetcher.Get("s", provider, metadata).ok());
+  EXPECT_EQ(provider.calls(), 2u);
+  EXPECT_EQ(fetcher.stats().cache_hits, 1u);
+}
+
+TEST(SharedFetcherTest, NotBeforeRejectsFetchesThatStartedEarlier) {
+  FakeClock clock(1000);
+  SharedFetcher fetcher(Opts(&clock));
+  CountingProvider provider;
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());  // started at 1000
+  clock.AdvanceMillis(10);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1000).ok());
+  EXPECT_EQ(provider.calls(), 1u);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1001).ok());  // started at 1010
+  EXPECT_EQ(provider.calls(), 2u);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1005).ok());
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
+  EXPECT_EQ(provider.calls(), 2u);
+  EXPECT_EQ(fetcher.stats().cache_hits, 3u);
+  // max_age still applies to a new enough fetch.
+  clock.AdvanceMillis(10'001);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1005).ok());
+  EXPECT_EQ(provider.calls(), 3u);
+}
+
+TEST(SharedFetcherTest, NotBeforeSharesANewEnoughCallInFlight) {
+  FakeClock clock(1000);
+  SharedFetcher fetcher(Opts(&clock));
+  CountingProvider provider;
+  provider.Hold();
+  std::thread first([&] { EXPECT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok()); });
+  provider.WaitEntered(1);
+  std::thread second([&] { EXPECT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1000).ok()); });
+  while (fetcher.stats().shared_waits < 1) std::this_thread::yield();
+  provider.Release();
+  first.join();
+  second.join();
+  EXPECT_EQ(provider.calls(), 1u);
+}
+
+TEST(SharedFetcherTest, NotBeforeWaitsForAnOlderCallInFlightThenCallsAgain) {
+  FakeClock clock(1000);
+  SharedFetcher fetcher(Opts(&clock));
+  CountingProvider provider;
+  provider.Hold();
+  std::thread old_caller([&] { EXPECT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok()); });
+  provider.WaitEntered(1);  // the old call started at 1000 and is held
+  clock.SetMillis(2000);
+  std::thread new_caller([&] {
+    EXPECT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1500).ok());
+  });
+  // The new caller waits for the old call instead of calling alongside it.
+  while (fetcher.stats().superseded_waits < 1) std::this_thread::yield();
+  EXPECT_EQ(provider.calls(), 1u);
+  provider.Release();
+  old_caller.join();
+  new_caller.join();
+  EXPECT_EQ(provider.calls(), 2u);
+  EXPECT_EQ(provider.max_in_flight(), 1);
+  EXPECT_EQ(fetcher.stats().shared_waits, 0u);
+  // The second call's value (started at 2000) now answers later callers.
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}, 1500).ok());
+  EXPECT_EQ(provider.calls(), 2u);
 }
 
 }  // namespace
