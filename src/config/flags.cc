@@ -6,8 +6,8 @@
 
 namespace coffer::config {
 
-void ServerFlags::Register(CLI::App* app, const std::vector<std::string_view>& keys) {
-  for (const OptionInfo& info : Options()) {
+void OptionFlags::Register(CLI::App* app, const std::vector<std::string_view>& keys) {
+  for (const OptionInfo& info : *table_) {
     if (info.flag.empty()) continue;
     bool wanted = keys.empty() || info.key == "config" ||
                   std::find(keys.begin(), keys.end(), info.key) != keys.end();
@@ -39,7 +39,7 @@ void ServerFlags::Register(CLI::App* app, const std::vector<std::string_view>& k
   }
 }
 
-RawValues ServerFlags::Given() const {
+RawValues OptionFlags::Given() const {
   RawValues out;
   for (const auto& [key, option] : options_) {
     if (option->count() == 0) continue;
