@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "config/flags.h"
+#include "config/operator_config.h"
 
 namespace coffer::config {
 namespace {
@@ -284,7 +285,7 @@ TEST_F(ConfigTest, ValidationErrors) {
   EXPECT_TRUE(Load({"--data-dir", "/d", "--region", "us-gov-west-1"}, {}).ok());
 }
 
-TEST(ConfigDocTest, DocumentationEmbedsTheOptionTable) {
+TEST(ConfigDocTest, DocumentationEmbedsTheOptionTables) {
   // Tests run in src/config (see CofferHelpers.cmake).
   std::ifstream in("../../docs/design/configuration.md");
   ASSERT_TRUE(in.good()) << "docs/design/configuration.md is missing";
@@ -293,6 +294,13 @@ TEST(ConfigDocTest, DocumentationEmbedsTheOptionTable) {
   EXPECT_NE(text.str().find(OptionsMarkdownTable()), std::string::npos)
       << "regenerate the table in docs/design/configuration.md; it should read:\n"
       << OptionsMarkdownTable();
+  // The operator's table, in its own section after the server's.
+  std::size_t section = text.str().find("\n## Operator options\n");
+  ASSERT_NE(section, std::string::npos)
+      << "docs/design/configuration.md lacks \"## Operator options\"";
+  EXPECT_NE(text.str().find(OperatorOptionsMarkdownTable(), section), std::string::npos)
+      << "regenerate the operator table in docs/design/configuration.md; it should read:\n"
+      << OperatorOptionsMarkdownTable();
 }
 
 }  // namespace
