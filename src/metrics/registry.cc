@@ -282,6 +282,14 @@ T* Family<T>::Find(std::initializer_list<std::string_view> values) const {
 }
 
 template <typename T>
+bool Family<T>::Remove(std::initializer_list<std::string_view> values) {
+  assert(values.size() == label_names_.size() && "one value per label name");
+  const std::vector<std::string> key(values.begin(), values.end());
+  std::lock_guard lock(mu_);
+  return children_.erase(key) > 0;
+}
+
+template <typename T>
 std::size_t Family<T>::size() const {
   std::lock_guard lock(mu_);
   return children_.size();

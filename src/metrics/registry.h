@@ -159,6 +159,10 @@ class Family final : public internal::FamilyBase {
   // The child for these label values if it exists (nullptr otherwise). Takes a mutex.
   T* Find(std::initializer_list<std::string_view> values) const;
 
+  // Deletes the child for these label values (when its object is gone, as a controller does for
+  // a deleted resource); true if it existed. References to it must no longer be used.
+  bool Remove(std::initializer_list<std::string_view> values);
+
   // Number of distinct label-value tuples so far.
   std::size_t size() const;
 

@@ -186,6 +186,21 @@ TEST(RegistryTest, WithLabelsReturnsStableReferences) {
   EXPECT_EQ(fam.Find({"missing"}), nullptr);
 }
 
+TEST(RegistryTest, RemoveDropsOneSeriesAndAnEmptyFamily) {
+  Registry registry;
+  auto& family = registry.AddGaugeFamily("x_condition", "Condition.", {"name", "status"});
+  family.WithLabels("a", "True").Set(1);
+  family.WithLabels("b", "True").Set(1);
+  EXPECT_TRUE(family.Remove({"a", "True"}));
+  EXPECT_FALSE(family.Remove({"a", "True"}));
+  EXPECT_EQ(family.Find({"a", "True"}), nullptr);
+  EXPECT_EQ(registry.Render(),
+            "# HELP x_condition Condition.\n# TYPE x_condition gauge\n"
+            "x_condition{name=\"b\",status=\"True\"} 1\n");
+  EXPECT_TRUE(family.Remove({"b", "True"}));
+  EXPECT_EQ(registry.Render(), "");
+}
+
 TEST(RegistryTest, CollectorsEmitGaugesAfterRegisteredFamilies) {
   Registry registry;
   registry.AddCounter("app_a_total", "A.").Inc();
