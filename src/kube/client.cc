@@ -431,12 +431,24 @@ Result<Json> Client::ListAll(const ResourceRef& ref, ListOptions options) {
   return all;
 }
 
-Result<Json> Client::Create(const ResourceRef& ref, const Json& object) {
-  return JsonResult(Send("POST", ref.WithName("").Path(), "application/json", object.dump()));
+namespace {
+
+std::string FieldManagerQuery(std::string_view field_manager) {
+  return field_manager.empty() ? "" : "?fieldManager=" + QueryEscape(field_manager);
 }
 
-Result<Json> Client::Update(const ResourceRef& ref, const Json& object) {
-  return JsonResult(Send("PUT", ref.Path(), "application/json", object.dump()));
+}  // namespace
+
+Result<Json> Client::Create(const ResourceRef& ref, const Json& object,
+                            std::string_view field_manager) {
+  return JsonResult(Send("POST", ref.WithName("").Path() + FieldManagerQuery(field_manager),
+                         "application/json", object.dump()));
+}
+
+Result<Json> Client::Update(const ResourceRef& ref, const Json& object,
+                            std::string_view field_manager) {
+  return JsonResult(Send("PUT", ref.Path() + FieldManagerQuery(field_manager), "application/json",
+                         object.dump()));
 }
 
 Status Client::Delete(const ResourceRef& ref, const DeleteOptions& options) {
@@ -451,8 +463,7 @@ Status Client::Delete(const ResourceRef& ref, const DeleteOptions& options) {
 
 Result<Json> Client::Patch(const ResourceRef& ref, PatchType type, const Json& patch,
                            const PatchOptions& options) {
-  std::string q;
-  if (!options.field_manager.empty()) q = "?fieldManager=" + QueryEscape(options.field_manager);
+  std::string q = FieldManagerQuery(options.field_manager);
   if (type == PatchType::kApply && options.force) q += q.empty() ? "?force=true" : "&force=true";
   return JsonResult(Send("PATCH", ref.Path() + q, ContentTypeFor(type), patch.dump()));
 }

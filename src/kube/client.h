@@ -118,10 +118,13 @@ class Client {
   Result<Json> List(const ResourceRef& ref, const ListOptions& options = {});
   // All pages merged into one List object whose metadata.resourceVersion is the first page's.
   Result<Json> ListAll(const ResourceRef& ref, ListOptions options = {});
-  // POST to the collection (ref.name is ignored; the object names itself).
-  Result<Json> Create(const ResourceRef& ref, const Json& object);
+  // POST to the collection (ref.name is ignored; the object names itself). `field_manager`, when
+  // set, is recorded in the object's managedFields as the writer.
+  Result<Json> Create(const ResourceRef& ref, const Json& object,
+                      std::string_view field_manager = {});
   // PUT; carries metadata.resourceVersion, so a stale object fails with kAborted.
-  Result<Json> Update(const ResourceRef& ref, const Json& object);
+  Result<Json> Update(const ResourceRef& ref, const Json& object,
+                      std::string_view field_manager = {});
   Status Delete(const ResourceRef& ref, const DeleteOptions& options = {});
   // `patch` is the body: a JSON merge patch, a JSON patch array, or the applied object.
   Result<Json> Patch(const ResourceRef& ref, PatchType type, const Json& patch,

@@ -131,6 +131,20 @@ TEST_F(ClientTest, Patches) {
   EXPECT_EQ(Last().query.count("force"), 0u);
 }
 
+TEST_F(ClientTest, CreateAndUpdateNameTheFieldManager) {
+  Result<Json> created =
+      client_->Create(SecretsRef("ns1"), SecretObject("ns1", "fm", "YQ=="), "coffer-es/x");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(Last().method, "POST");
+  EXPECT_EQ(Last().query.at("fieldManager"), "coffer-es/x");
+  Result<Json> updated = client_->Update(SecretsRef("ns1", "fm"), *created, "coffer-es/x");
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(Last().method, "PUT");
+  EXPECT_EQ(Last().query.at("fieldManager"), "coffer-es/x");
+  ASSERT_TRUE(client_->Update(SecretsRef("ns1", "fm"), *updated).ok());
+  EXPECT_EQ(Last().query.count("fieldManager"), 0u);
+}
+
 TEST_F(ClientTest, ListAllFollowsContinue) {
   for (int i = 0; i < 5; ++i) {
     server_.Seed("secrets", SecretObject("ns1", "s" + std::to_string(i), "eA=="));
