@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 # The control plane fixture `cluster` and these helpers are in conftest.py.
-from conftest import CRD_DIR, REPO, SCRIPT, Cluster, run, wait_until  # noqa: F401
+from conftest import CRD_DIR, REPO, SCRIPT, run, wait_until
 
 GUIDE_CANDIDATES = [
     os.path.join(REPO, "..", "shared", "seed", "secrets-management-guide.md"),
