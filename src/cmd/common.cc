@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -14,6 +16,17 @@ void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("coffer");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+void DisableCoreDumps() {
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  rlimit none{0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
+std::string PathOnly(const std::string& target) {
+  std::size_t q = target.find('?');
+  return q == std::string::npos ? target : target.substr(0, q);
 }
 
 Status EnsureDataDir(const std::string& path) {

@@ -1,6 +1,6 @@
 #pragma once
 
-// Set-up steps shared by `coffer server` and `coffer keys rotate`.
+// Set-up steps shared by `coffer server`, `coffer keys rotate` and `coffer operator`.
 
 #include <memory>
 #include <string>
@@ -14,6 +14,13 @@ namespace coffer::cmd {
 
 // Logs to stderr at `level` (validated by the config loader).
 void SetUpLogging(const std::string& level);
+
+// Secrets live in this process's memory: keep them out of core files and away from ptrace by
+// other users.
+void DisableCoreDumps();
+
+// The path of a request target, without the query.
+std::string PathOnly(const std::string& target);
 
 // Creates the data dir (and parents) with mode 0700 when missing; refuses a non-directory and
 // warns about a directory other users can read.

@@ -53,14 +53,6 @@
 namespace coffer::cmd {
 namespace {
 
-// Secrets live in this process's memory: keep them out of core files and away from ptrace by
-// other users.
-void DisableCoreDumps() {
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  rlimit none{0, 0};
-  ::setrlimit(RLIMIT_CORE, &none);
-}
-
 // An exclusive flock(2) on <data_dir>/coffer.lock, held for the life of the object (and released
 // by the kernel however the process ends).
 class DataDirLock {
@@ -107,11 +99,6 @@ Status WritePortFile(const std::string& path, std::uint16_t port) {
     return Status::Unavailable("cannot write port file " + path + ": " + why);
   }
   return Status::Ok();
-}
-
-std::string PathOnly(const std::string& target) {
-  std::size_t q = target.find('?');
-  return q == std::string::npos ? target : target.substr(0, q);
 }
 
 http::Response TextResponse(int status, std::string body) {
