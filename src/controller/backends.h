@@ -1,0 +1,101 @@
+#pragma once
+
+// Where ExternalSecrets' values come from at run time: providers built from (Cluster)SecretStores
+// (endpoint, region and credentials read from Kubernetes Secrets), kept for reuse, validated for
+// the stores' Ready condition, and one SharedFetcher so that ExternalSecrets reading the same
+// store, key and version within one refresh round share one backend call.
+//
+// Credentials are read with live GETs (the operator does not cache unlabelled Secrets) and kept
+// only inside the provider's client; a provider is rebuilt after `provider_ttl`, so a rotated
+// credentials Secret is picked up, and at once after the backend rejected the credentials.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "kube/client.h"
+#include "operator/store_status.h"
+#include "operator/types.h"
+#include "operator/values.h"
+#include "provider/provider.h"
+#include "provider/shared_fetcher.h"
+
+namespace coffer::controller {
+
+struct BackendOptions {
+  // Default: none. AWS_SECRETSMANAGER_ENDPOINT: the endpoint of aws stores without
+  // spec.provider.aws.endpoint (none: the regional AWS endpoint).
+  std::string default_endpoint;
+  // Default: none. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN of the operator
+  // process, for aws stores without auth.secretRef.
+  provider::AwsCredentials env_credentials;
+  // Default: 5 minutes. How long a built provider (and the credentials it read) is reused.
+  std::chrono::milliseconds provider_ttl{300'000};
+  // Default: 10 s. How long a fetched value may answer other ExternalSecrets' periodic refreshes.
+  std::chrono::milliseconds share_window{10'000};
+  // Default: 10 s. Timeout of one backend call.
+  std::chrono::milliseconds request_timeout{10'000};
+  // Default: SystemClock.
+  const Clock* clock = nullptr;
+};
+
+class Backends {
+ public:
+  // `observer` sees every backend call (for externalsecret_provider_api_calls_count).
+  Backends(kube::Client& client, BackendOptions options, provider::CallObserver observer);
+  Backends(const Backends&) = delete;
+  Backends& operator=(const Backends&) = delete;
+
+  // Reads every value `es` needs from `store` (already checked usable with op::CheckStoreUsable).
+  // A fetch is shared with other ExternalSecrets only if it started at or after `not_before_ms`.
+  // Errors that concern the whole store (credentials unreadable) go into FetchResult::error.
+  op::FetchResult Fetch(const op::ExternalSecret& es, const op::SecretStore& store,
+                        std::int64_t not_before_ms);
+
+  // Validates a store for its Ready condition: the fake provider is always valid; an aws store
+  // needs readable credentials and a backend that accepts them. A ClusterSecretStore whose
+  // credentials live in each ExternalSecret's namespace (referent auth) cannot be validated
+  // alone: kUnknown, as in ESO.
+  op::StoreValidationResult Validate(const op::SecretStore& store);
+
+  // Drops the providers built for a store (it was deleted or changed).
+  void Forget(std::string_view store_uid);
+
+  provider::SharedFetcher::Stats fetch_stats() const { return fetcher_.stats(); }
+
+ private:
+  struct CachedProvider {
+    std::shared_ptr<provider::Provider> provider;
+    std::int64_t built_ms = 0;
+  };
+
+  // The provider for an aws store used from `es_namespace` (which matters for referent auth);
+  // `id` receives the identity the SharedFetcher keys values by.
+  Result<std::shared_ptr<provider::Provider>> ProviderFor(const op::SecretStore& store,
+                                                          std::string_view es_namespace,
+                                                          std::string* id);
+  Result<std::shared_ptr<provider::Provider>> Build(const op::SecretStore& store,
+                                                    std::string_view es_namespace);
+  // The value of one key of a Kubernetes Secret (credentials). Messages name the Secret and key.
+  Result<std::string> ReadSecretKey(const op::SecretKeySelector& ref);
+  void Drop(const std::string& id);
+
+  kube::Client& client_;
+  const BackendOptions options_;
+  const provider::CallObserver observer_;
+  provider::SharedFetcher fetcher_;
+  std::mutex mu_;
+  std::map<std::string, CachedProvider> providers_;  // guarded by mu_; key: the fetcher id
+};
+
+// The fetcher identity of a store as used from a namespace: kind, namespace, name, uid and
+// generation (a spec change makes new values), plus the namespace credentials are read in.
+std::string StoreIdentity(const op::SecretStore& store, std::string_view credentials_namespace);
+
+}  // namespace coffer::controller
