@@ -17,6 +17,10 @@ int RunKeysRotate(const config::RawValues& flags);
 // is intact, 1 with the first bad record, 2 for bad configuration.
 int RunAuditVerify(const config::RawValues& flags);
 
+// `coffer operator`: the External Secrets Operator-compatible controller; runs until
+// SIGTERM/SIGINT (or lost leadership), then exits 0.
+int RunOperator(const config::RawValues& flags);
+
 // `coffer version`.
 int RunVersion();
 

@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
   coffer::config::ServerFlags audit_verify_flags;
   audit_verify_flags.Register(audit_verify, {"data_dir", "master_key_file", "log_level"});
 
+  CLI::App* op = app.add_subcommand(
+      "operator",
+      "Run the External Secrets Operator-compatible controller (options: flags > "
+      "COFFER_OPERATOR_* env vars > --config file > defaults)");
+  coffer::config::OperatorFlags operator_flags;
+  operator_flags.Register(op);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -38,6 +45,7 @@ int main(int argc, char** argv) {
   if (*server) return coffer::cmd::RunServer(server_flags.Given());
   if (*rotate) return coffer::cmd::RunKeysRotate(rotate_flags.Given());
   if (*audit_verify) return coffer::cmd::RunAuditVerify(audit_verify_flags.Given());
+  if (*op) return coffer::cmd::RunOperator(operator_flags.Given());
   if (*version) return coffer::cmd::RunVersion();
   return 2;
 }
