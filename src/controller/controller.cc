@@ -182,7 +182,7 @@ void Controller::StartInformers() {
       client_, kube::SecretsRef(options_.namespace_), secret_options,
       kube::InformerHandlers{[this](const json& o) { OnSecret(o); },
                              [this](const json&, const json& o) { OnSecret(o); },
-                             [this](const json& o) { OnSecret(o); }});
+                             [this](const json& o) { OnSecret(o, /*deleted=*/true); }});
 
   stores_->Start();
   cluster_stores_->Start();
@@ -278,6 +278,7 @@ void Controller::OnExternalSecret(const json* old_object, const json* object) {
       es_refs_.emplace(key, std::move(refs));
     }
   }
+  ForgetOverlayOnceSeen(std::string(kEsPrefix) + key, object);
   const bool changed =
       object == nullptr || old_object == nullptr || ExternalSecretChanged(*old_object, *object);
   if (changed) queue_.Add(std::string(kEsPrefix) + key);
@@ -290,6 +291,7 @@ void Controller::OnStore(op::StoreKind kind, const json* old_object, const json*
                               ? std::string(kClusterStorePrefix) + StringAt(meta, "name")
                               : std::string(kStorePrefix) +
                                     JoinKey(StringAt(meta, "namespace"), StringAt(meta, "name"));
+  ForgetOverlayOnceSeen(key, object);
   const bool changed =
       object == nullptr || old_object == nullptr ||
       Metadata(*old_object).value("generation", 0) != Metadata(*object).value("generation", 0);
@@ -298,9 +300,10 @@ void Controller::OnStore(op::StoreKind kind, const json* old_object, const json*
   if (object == nullptr) EnqueueUsersOf(key);
 }
 
-void Controller::OnSecret(const json& object) {
+void Controller::OnSecret(const json& object, bool deleted) {
   const json& meta = Metadata(object);
   const std::string target = JoinKey(StringAt(meta, "namespace"), StringAt(meta, "name"));
+  ForgetOverlayOnceSeen(std::string(kSecretOverlay) + target, deleted ? nullptr : &object);
   std::vector<std::string> users;
   {
     std::lock_guard lock(mu_);
@@ -338,6 +341,18 @@ std::optional<json> Controller::Current(const std::string& key, std::optional<js
   }
   overlays_.erase(it);  // the cache has caught up (or moved past our write)
   return cached;
+}
+
+void Controller::ForgetOverlayOnceSeen(const std::string& key, const json* object) {
+  std::lock_guard lock(mu_);
+  auto it = overlays_.find(key);
+  if (it == overlays_.end()) return;
+  // The cache now holds our write (or something newer replaced or deleted the object): from here
+  // on the cache is the truth. A delete must never be hidden by an overlay of the object.
+  if (object == nullptr || it->second.object.is_null() ||
+      ResourceVersionOf(*object) == ResourceVersionOf(it->second.object)) {
+    overlays_.erase(it);
+  }
 }
 
 void Controller::Remember(const std::string& key, const std::optional<json>& before, json written) {

@@ -117,6 +117,8 @@ class Controller {
   // the overlay replaced.
   std::optional<nlohmann::json> Current(const std::string& key,
                                         std::optional<nlohmann::json> cached);
+  // Called by the informer handlers after the cache took in an event for the object.
+  void ForgetOverlayOnceSeen(const std::string& key, const nlohmann::json* object);
   void Remember(const std::string& key, const std::optional<nlohmann::json>& before,
                 nlohmann::json written);
 
@@ -140,7 +142,7 @@ class Controller {
   // Informer handlers (informer threads).
   void OnExternalSecret(const nlohmann::json* old_object, const nlohmann::json* object);
   void OnStore(op::StoreKind kind, const nlohmann::json* old_object, const nlohmann::json* object);
-  void OnSecret(const nlohmann::json& object);
+  void OnSecret(const nlohmann::json& object, bool deleted = false);
   void EnqueueUsersOf(const std::string& store_key);
 
   void Work(std::stop_token stop);
