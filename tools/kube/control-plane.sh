@@ -7,6 +7,9 @@
 #   control-plane.sh start DIR   starts the control plane with its state, logs and env in DIR
 #   control-plane.sh stop DIR    stops it (SIGTERM, then SIGKILL)
 #   control-plane.sh status DIR  says what runs; exit 0 only if the apiserver answers /readyz
+#   control-plane.sh restart-apiserver DIR
+#                                stops and starts kube-apiserver only (same port, flags, certs,
+#                                etcd), e.g. to test that clients resume their watches
 #   control-plane.sh bin-dir     prints the cache directory holding the binaries
 #
 # Env: COFFER_KUBE_CACHE (default /var/cache/coffer/kube): the binaries go into
@@ -191,6 +194,24 @@ spawn() {
   echo $! >"$dir/$name.pid"
 }
 
+# spawn_apiserver DIR ETCD_URL PORT: starts kube-apiserver with the flags every start uses (its
+# serving certificate and key stay in DIR/certs, so a restart keeps them).
+spawn_apiserver() {
+  local dir=$1 etcd_url=$2 api_port=$3
+  spawn apiserver "$dir" "$bin_dir/kube-apiserver" \
+    --etcd-servers="$etcd_url" \
+    --secure-port="$api_port" \
+    --bind-address=127.0.0.1 \
+    --advertise-address=127.0.0.1 \
+    --cert-dir="$dir/certs" \
+    --token-auth-file="$dir/tokens.csv" \
+    --authorization-mode=RBAC \
+    --service-account-issuer=https://kubernetes.default.svc \
+    --service-account-key-file="$dir/sa.key" \
+    --service-account-signing-key-file="$dir/sa.key" \
+    --service-cluster-ip-range=10.0.0.0/24
+}
+
 cmd_start() {
   local dir=${1:?usage: start DIR}
   have_binaries || die "no binaries in $bin_dir; run: $0 build"
@@ -227,18 +248,7 @@ cmd_start() {
   token=$(openssl rand -hex 32)
   (umask 077 && printf '%s,admin,admin,"system:masters"\n' "$token" >"$dir/tokens.csv")
 
-  spawn apiserver "$dir" "$bin_dir/kube-apiserver" \
-    --etcd-servers="$etcd_url" \
-    --secure-port="$api_port" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
-    --cert-dir="$dir/certs" \
-    --token-auth-file="$dir/tokens.csv" \
-    --authorization-mode=RBAC \
-    --service-account-issuer=https://kubernetes.default.svc \
-    --service-account-key-file="$dir/sa.key" \
-    --service-account-signing-key-file="$dir/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24
+  spawn_apiserver "$dir" "$etcd_url" "$api_port"
   local url=https://127.0.0.1:$api_port
   local ca=$dir/certs/apiserver.crt
   wait_for kube-apiserver "$dir/apiserver.pid" "$dir/apiserver.log" 120 \
@@ -299,25 +309,65 @@ ENV
 
 readonly components=(controller-manager apiserver etcd)  # stop order
 
+# stop_component DIR NAME: stops the process in DIR/NAME.pid (SIGTERM, then SIGKILL).
+stop_component() {
+  local dir=$1 c=$2 pid
+  [[ -f $dir/$c.pid ]] || return 0
+  pid=$(cat "$dir/$c.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + ${COFFER_KUBE_STOP_TIMEOUT:-15}))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$c (pid $pid) ignored SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$dir/$c.pid"
+}
+
 cmd_stop() {
   local dir=${1:?usage: stop DIR}
-  local c pid
+  local c
   for c in "${components[@]}"; do
-    [[ -f $dir/$c.pid ]] || continue
-    pid=$(cat "$dir/$c.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      local deadline=$((SECONDS + ${COFFER_KUBE_STOP_TIMEOUT:-15}))
-      while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-        sleep 0.2
-      done
-      if kill -0 "$pid" 2>/dev/null; then
-        log "$c (pid $pid) ignored SIGTERM; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    fi
-    rm -f "$dir/$c.pid"
+    stop_component "$dir" "$c"
   done
+}
+
+# restart-apiserver DIR: stops kube-apiserver only and starts it again with the same port, flags,
+# certificates and etcd (so clients see their connections and watches drop, then the same API
+# and objects come back). Its previous log is kept as DIR/apiserver.log.1.
+cmd_restart_apiserver() {
+  local dir=${1:?usage: restart-apiserver DIR}
+  have_binaries || die "no binaries in $bin_dir; run: $0 build"
+  [[ -f $dir/env ]] || die "no control plane started in $dir (no $dir/env)"
+  dir=$(cd "$dir" && pwd)
+  # shellcheck disable=SC1091
+  source "$dir/env"
+  if ! [[ -f $dir/etcd.pid ]] || ! kill -0 "$(cat "$dir/etcd.pid")" 2>/dev/null; then
+    die "etcd does not run in $dir"
+  fi
+  local api_port=${KUBE_APISERVER_URL##*:}
+  stop_component "$dir" apiserver
+  if [[ -f $dir/apiserver.log ]]; then
+    mv -f "$dir/apiserver.log" "$dir/apiserver.log.1"
+  fi
+  # shellcheck disable=SC2153  # ETCD_URL comes from DIR/env
+  spawn_apiserver "$dir" "$ETCD_URL" "$api_port"
+  wait_for kube-apiserver "$dir/apiserver.pid" "$dir/apiserver.log" 120 \
+    curl -fsS --cacert "$KUBE_CA_FILE" -H "Authorization: Bearer $KUBE_TOKEN" \
+    "$KUBE_APISERVER_URL/readyz"
+  local pid
+  pid=$(cat "$dir/apiserver.pid")
+  sed -i "s/^export KUBE_APISERVER_PID=.*/export KUBE_APISERVER_PID=$pid/" "$dir/env"
+  log "restarted kube-apiserver (pid $pid) at $KUBE_APISERVER_URL"
+  if [[ -f $dir/controller-manager.pid ]] &&
+      ! kill -0 "$(cat "$dir/controller-manager.pid")" 2>/dev/null; then
+    # It exits when the apiserver goes away during its own start-up (first seconds only).
+    log "warning: kube-controller-manager is not running (log: $dir/controller-manager.log)"
+  fi
 }
 
 cmd_status() {
@@ -352,6 +402,7 @@ case "${1:-}" in
   start) cmd_start "${2:-}" ;;
   stop) cmd_stop "${2:-}" ;;
   status) cmd_status "${2:-}" ;;
+  restart-apiserver) cmd_restart_apiserver "${2:-}" ;;
   bin-dir) echo "$bin_dir" ;;
-  *) die "usage: $0 build|start DIR|stop DIR|status DIR|bin-dir" ;;
+  *) die "usage: $0 build|start DIR|stop DIR|status DIR|restart-apiserver DIR|bin-dir" ;;
 esac

@@ -1,0 +1,603 @@
+"""`coffer operator` end to end: a real Kubernetes 1.20 control plane (tools/kube/control-plane.sh,
+with kube-controller-manager, so ownerReference garbage collection works), a real `coffer server`
+and the operator process, driven with kubectl and boto3 the way an operator's user would.
+
+One control plane, one coffer server and one operator serve the whole module; each test works in
+its own namespace. Tests that stop something (coffer, the apiserver, the operator) run late, and
+the last test looks for every secret value written in the operator's log, the Events, the
+ExternalSecrets' status and /metrics.
+
+The operator's log of each test is printed in the test's teardown, which pytest shows for failed
+tests only. Helpers: operator_harness.py.
+"""
+
+import json
+import re
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from operator_harness import (CRD_DIR, CRD_NAMES, MANAGED_LABEL, ROOT_SECRET_ACCESS_KEY,
+                              CofferServer, ControlPlane, Operator, b64, condition,
+                              credentials_secret, external_secret, metric_value, random_value,
+                              ready_state, secret_data, secret_store, stays, wait_until)
+
+# Verbatim from the seed guide, section "Secret Rotation / Automatic Rotation (Production)" (the
+# same text as tests/kube/test_control_plane.py checks against the guide).
+GUIDE_ROTATED_SECRET = """apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: rotated-secret
+  namespace: ml-platform
+spec:
+  refreshInterval: 15m  # Check every 15 minutes
+  secretStoreRef:
+    name: aws-secrets-manager
+    kind: SecretStore
+  target:
+    name: rotated-secret
+    creationPolicy: Owner
+  data:
+  - secretKey: database-password
+    remoteRef:
+      key: ml-platform/database
+      property: password
+"""
+
+# Verbatim from the seed guide, section "Migration from Hardcoded Secrets", step 3 (no namespace).
+GUIDE_SERVICE_CREDENTIALS = """apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: service-credentials
+spec:
+  secretStoreRef:
+    name: aws-secrets-manager
+  data:
+  - secretKey: password
+    remoteRef:
+      key: ml-platform/service/credential
+"""
+
+SYNC_TIMEOUT = 30  # a new ExternalSecret against a Ready store
+AT_ONCE = 10  # "at once": force-sync, a deleted or edited target
+CONNECTION_CAUSE = re.compile(r"refused|unavailable|unreachable|connect|could not reach",
+                              re.IGNORECASE)
+
+
+def as_v1(manifest):
+    return manifest.replace("apiVersion: external-secrets.io/v1beta1",
+                            "apiVersion: external-secrets.io/v1")
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kube():
+    cp = ControlPlane()
+    try:
+        cp.start()
+        cp.kubectl("apply", "-f", CRD_DIR)
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                   *[f"crd/{n}" for n in CRD_NAMES])
+        yield cp
+    finally:
+        cp.stop()
+        for log in ("apiserver.log", "controller-manager.log"):
+            print(f"--- {log} (last lines)\n{cp.log_tail(log, 5)}")
+        cp.cleanup()
+
+
+@pytest.fixture(scope="module")
+def coffer():
+    server = CofferServer()
+    try:
+        server.start()
+        yield server
+        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def operator(kube, coffer):
+    work = tempfile.mkdtemp(prefix="coffer-kube-e2e-operator-")
+    op = Operator(kube.kubeconfig, coffer.endpoint, work)
+    try:
+        op.start()
+        yield op
+        rc = op.stop()
+        assert rc == 0, f"coffer operator exited with {rc} on SIGTERM:\n{op.log_tail()}"
+    finally:
+        op.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def operator_log(operator):
+    """Prints the operator's log lines of this test (pytest shows them for failures)."""
+    start = operator.log_size()
+    yield
+    lines = operator.log_text()[start:].splitlines()
+    print(f"--- coffer operator log during this test ({len(lines)} lines, last 200):")
+    print("\n".join(lines[-200:]))
+
+
+def make_namespace(kube, coffer, namespace, store="coffer", endpoint_field=True):
+    """A namespace with the coffer credentials Secret and a Ready SecretStore `store` (its
+    endpoint in spec.provider.aws.endpoint, or else from AWS_SECRETSMANAGER_ENDPOINT)."""
+    kube.create_namespace(namespace)
+    kube.apply(credentials_secret(namespace))
+    kube.apply(secret_store(namespace, store,
+                            endpoint=coffer.endpoint if endpoint_field else None))
+    wait_store(kube, namespace, store, "True", "Valid")
+    return namespace
+
+
+def wait_store(kube, namespace, name, status, reason, timeout=60):
+    def check():
+        obj = kube.store(name, namespace)
+        return obj if obj and ready_state(obj) == (status, reason) else None
+    try:
+        return wait_until(f"SecretStore {namespace}/{name} Ready {status}/{reason}", check,
+                          timeout)
+    except AssertionError as e:
+        obj = kube.store(name, namespace) or {}
+        raise AssertionError(f"{e}; status now: {json.dumps(obj.get('status'))}")
+
+
+def has_data(expected):
+    return lambda s: secret_data(s) == expected
+
+
+def column(lines, name, column_name):
+    """The value of `column_name` in the row of `name` in kubectl's table output."""
+    header = lines[0]
+    start = header.index(column_name)
+    for line in lines[1:]:
+        if line.split() and line.split()[0] == name:
+            return line[start:].split()[0]
+    raise AssertionError(f"no row {name!r} in:\n" + "\n".join(lines))
+
+
+def metrics_for(operator, name, namespace):
+    samples = operator.metrics()
+    return {
+        "errors": metric_value(samples, "externalsecret_sync_calls_error", name=name,
+                               namespace=namespace) or 0,
+        "errors_alias": metric_value(samples, "external_secrets_sync_calls_error", name=name,
+                                     namespace=namespace) or 0,
+        "total": metric_value(samples, "externalsecret_sync_calls_total", name=name,
+                              namespace=namespace) or 0,
+    }
+
+
+# --- 1. the seed guide's manifests --------------------------------------------------------------
+
+
+def test_guide_manifests_sync_verbatim_v1beta1_and_as_v1(kube, coffer, operator):
+    password = random_value("guide-db-pw")
+    database = json.dumps({"username": "mlflow", "password": password, "port": 5432})
+    coffer.create("ml-platform/database", database, password)
+    credential = random_value("guide-svc-cred")
+    coffer.create("ml-platform/service/credential", credential)
+
+    # The guide's SecretStore uses IRSA (auth.jwt), which coffer cannot do: the same name with
+    # auth.secretRef, the endpoint from AWS_SECRETSMANAGER_ENDPOINT.
+    make_namespace(kube, coffer, "ml-platform", store="aws-secrets-manager",
+                   endpoint_field=False)
+    kube.apply(credentials_secret("default"))
+    kube.apply(secret_store("default", "aws-secrets-manager",
+                            api_version="external-secrets.io/v1beta1"))
+    wait_store(kube, "default", "aws-secrets-manager", "True", "Valid")
+
+    # As written (v1beta1); service-credentials has no namespace, so it lands in default.
+    kube.apply(GUIDE_ROTATED_SECRET)
+    kube.apply(GUIDE_SERVICE_CREDENTIALS)
+    rotated = kube.wait_secret("rotated-secret", "ml-platform",
+                               has_data({"database-password": password}), "with the password",
+                               SYNC_TIMEOUT)
+    service = kube.wait_secret("service-credentials", "default",
+                               has_data({"password": credential}), "with the credential",
+                               SYNC_TIMEOUT)
+    for secret in (rotated, service):
+        assert secret["type"] == "Opaque"
+        assert secret["metadata"]["labels"][MANAGED_LABEL] == "true"
+    kube.wait_es_ready("rotated-secret", "ml-platform")
+    kube.wait_es_ready("service-credentials", "default")
+
+    # As v1: the v1beta1 object goes (its Secret with it: Owner), the v1 one brings it back with
+    # the value coffer has now.
+    kube.kubectl("delete", "--wait=true", "-f", "-", input_text=GUIDE_ROTATED_SECRET)
+    kube.wait_secret_gone("rotated-secret", "ml-platform", timeout=90)
+    new_password = random_value("guide-db-pw2")
+    coffer.put("ml-platform/database",
+               json.dumps({"username": "mlflow", "password": new_password, "port": 5432}),
+               new_password)
+    new_credential = random_value("guide-svc-cred2")
+    coffer.put("ml-platform/service/credential", new_credential)
+    make_namespace(kube, coffer, "guide-v1", store="aws-secrets-manager", endpoint_field=False)
+    kube.apply(as_v1(GUIDE_ROTATED_SECRET))
+    kube.apply(as_v1(GUIDE_SERVICE_CREDENTIALS), namespace="guide-v1")
+    kube.wait_secret("rotated-secret", "ml-platform", has_data({"database-password": new_password}),
+                     "with the new password", SYNC_TIMEOUT)
+    kube.wait_secret("service-credentials", "guide-v1", has_data({"password": new_credential}),
+                     "with the new credential", SYNC_TIMEOUT)
+    es = kube.wait_es_ready("rotated-secret", "ml-platform")
+    assert es["spec"]["refreshInterval"] == "15m"
+    kube.wait_es_ready("service-credentials", "guide-v1")
+    # The v1beta1 one in default (refreshInterval 1h) still has the value it read.
+    assert secret_data(kube.secret("service-credentials", "default")) == {"password": credential}
+
+
+# --- 2. what kubectl shows ----------------------------------------------------------------------
+
+
+def test_kubectl_get_and_describe_show_the_sync(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-kubectl")
+    coffer.create("e2e/kubectl/db", random_value("kubectl-db"))
+    kube.apply(external_secret(ns, "app-db", [("password", "e2e/kubectl/db", None)]))
+    kube.wait_es_ready("app-db", ns, timeout=SYNC_TIMEOUT)
+
+    for resource in ("externalsecrets", "es"):
+        lines = kube.kubectl("get", resource, "-n", ns).stdout.splitlines()
+        assert lines[0].split()[:2] == ["NAME", "STORETYPE"], lines
+        assert column(lines, "app-db", "STATUS") == "SecretSynced", lines
+        assert column(lines, "app-db", "READY") == "True", lines
+        assert column(lines, "app-db", "STORE") == "coffer", lines
+
+    def described():
+        out = kube.kubectl("describe", "es", "app-db", "-n", ns).stdout
+        events = out.split("\nEvents:", 1)
+        if len(events) < 2 or not re.search(r"^\s*Normal\s+Created\s", events[1], re.M):
+            return None
+        return out
+    out = wait_until("the Created event in kubectl describe es", described, AT_ONCE)
+    conditions = out.split("Conditions:", 1)[1].split("\nEvents:", 1)[0]
+    assert re.search(r"Reason:\s+SecretSynced\b", conditions), out
+    assert re.search(r"Status:\s+True\b", conditions), out
+    assert re.search(r"Type:\s+Ready\b", conditions), out
+    assert re.search(r"Message:\s+secret synced", conditions), out
+
+    lines = kube.kubectl("get", "secretstores", "-n", ns).stdout.splitlines()
+    assert column(lines, "coffer", "STATUS") == "Valid", lines
+    assert column(lines, "coffer", "READY") == "True", lines
+
+    es = kube.es("app-db", ns)
+    assert es["status"]["binding"]["name"] == "app-db"
+    assert es["status"]["refreshTime"]
+    assert es["status"]["syncedResourceVersion"]
+
+
+# --- 3. refresh: the interval and force-sync ----------------------------------------------------
+
+
+def test_refresh_interval_and_force_sync(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-refresh")
+    fast_v1, slow_v1 = random_value("fast-v1"), random_value("slow-v1")
+    coffer.create("e2e/refresh/fast", fast_v1)
+    coffer.create("e2e/refresh/slow", slow_v1)
+    kube.apply(external_secret(ns, "fast", [("value", "e2e/refresh/fast", None)], refresh="10s"))
+    kube.apply(external_secret(ns, "slow", [("value", "e2e/refresh/slow", None)], refresh="1h"))
+    kube.wait_secret("fast", ns, has_data({"value": fast_v1}), "with v1", SYNC_TIMEOUT)
+    slow = kube.wait_secret("slow", ns, has_data({"value": slow_v1}), "with v1", SYNC_TIMEOUT)
+
+    # refreshInterval 10s: a new value arrives within one interval (plus slack).
+    fast_v2 = random_value("fast-v2")
+    coffer.put("e2e/refresh/fast", fast_v2)
+    started = time.monotonic()
+    kube.wait_secret("fast", ns, has_data({"value": fast_v2}), "with v2 after one refresh", 40)
+    print(f"refreshInterval 10s: the new value arrived after {time.monotonic() - started:.1f}s")
+
+    # refreshInterval 1h: the new value does not arrive by itself ...
+    slow_v2 = random_value("slow-v2")
+    coffer.put("e2e/refresh/slow", slow_v2)
+    rv = slow["metadata"]["resourceVersion"]
+    stays("the 1h Secret keeps its old value and resourceVersion", lambda: (
+        (s := kube.secret("slow", ns)) is not None and secret_data(s) == {"value": slow_v1}
+        and s["metadata"]["resourceVersion"] == rv), 8)
+    # ... but at once on force-sync.
+    kube.force_sync("slow", ns)
+    started = time.monotonic()
+    kube.wait_secret("slow", ns, has_data({"value": slow_v2}), "with v2 after force-sync",
+                     AT_ONCE)
+    print(f"force-sync: the new value arrived after {time.monotonic() - started:.1f}s")
+    kube.wait_es_ready("slow", ns)
+    for name in ("slow", "fast"):
+        wait_until(f"an Updated event on {name}",
+                   lambda n=name: "Updated" in kube.event_reasons(ns, n), AT_ONCE)
+        assert "Created" in kube.event_reasons(ns, name)
+
+
+# --- 4. creationPolicy Owner and deletionPolicy -------------------------------------------------
+
+
+def test_owner_reference_and_garbage_collection(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-owner")
+    coffer.create("e2e/owner/db", random_value("owner-db"))
+    kube.apply(external_secret(ns, "owned", [("password", "e2e/owner/db", None)],
+                               target="owned-secret"))
+    es = kube.wait_es_ready("owned", ns, timeout=SYNC_TIMEOUT)
+    secret = kube.secret("owned-secret", ns)
+    owners = secret["metadata"].get("ownerReferences") or []
+    assert len(owners) == 1, owners
+    assert owners[0]["kind"] == "ExternalSecret" and owners[0]["name"] == "owned", owners
+    assert owners[0]["uid"] == es["metadata"]["uid"], owners
+    assert owners[0]["apiVersion"].startswith("external-secrets.io/"), owners
+    assert owners[0].get("controller") is True, owners
+    assert secret["metadata"]["labels"][MANAGED_LABEL] == "true"
+    assert secret["metadata"]["annotations"]["reconcile.external-secrets.io/data-hash"]
+
+    kube.kubectl("delete", "es", "owned", "-n", ns, "--wait=true")
+    kube.wait_secret_gone("owned-secret", ns, timeout=90)  # the controller-manager's GC
+
+
+def test_deletion_policy_delete_removes_the_secret(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-delete")
+    coffer.create("e2e/delete/db", random_value("delete-db"))
+    kube.apply(external_secret(ns, "deleting", [("password", "e2e/delete/db", None)],
+                               refresh="10s", deletion_policy="Delete"))
+    kube.wait_es_ready("deleting", ns, timeout=SYNC_TIMEOUT)
+    assert kube.secret("deleting", ns) is not None
+    coffer.delete("e2e/delete/db")
+    kube.wait_secret_gone("deleting", ns, timeout=40)
+    kube.wait_es_ready("deleting", ns, reason="SecretDeleted", status="True", timeout=AT_ONCE)
+    wait_until("a Deleted event", lambda: "Deleted" in kube.event_reasons(ns, "deleting"),
+               AT_ONCE)
+
+
+def test_deletion_policy_retain_keeps_the_secret(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-retain")
+    value = random_value("retain-db")
+    coffer.create("e2e/retain/db", value)
+    kube.apply(external_secret(ns, "kept", [("password", "e2e/retain/db", None)],
+                               refresh="10s"))
+    kube.wait_es_ready("kept", ns, timeout=SYNC_TIMEOUT)
+    assert kube.es("kept", ns)["spec"]["target"]["deletionPolicy"] == "Retain"  # the default
+    before = kube.secret("kept", ns)
+    coffer.delete("e2e/retain/db")
+    es = kube.wait_es_ready("kept", ns, reason="SecretSyncedError", status="False", timeout=40)
+    assert value not in json.dumps(es["status"])
+    after = kube.secret("kept", ns)
+    assert after is not None, "deletionPolicy Retain: the Secret must be kept"
+    assert secret_data(after) == {"password": value}
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+
+
+# --- 6. SecretStore status ----------------------------------------------------------------------
+
+
+def test_store_status_and_metric(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-stores", store="good")
+    kube.apply(credentials_secret(ns, name="wrong-credentials",
+                                  secret_access_key="wrong/" + random_value("key")))
+    kube.apply(secret_store(ns, "bad", endpoint=coffer.endpoint, credentials="wrong-credentials"))
+    bad = wait_store(kube, ns, "bad", "False", "ValidationFailed")
+    assert condition(bad)["message"], bad["status"]
+    good = wait_store(kube, ns, "good", "True", "Valid")
+    assert condition(good)["message"] == "store validated"
+
+    def gauges():
+        samples = operator.metrics()
+        got = {(store, status): metric_value(samples, "secretstore_status_condition",
+                                             name=store, namespace=ns, condition="Ready",
+                                             status=status)
+               for store in ("good", "bad") for status in ("True", "False")}
+        return got if got[("good", "True")] == 1 and got[("bad", "False")] == 1 else None
+    got = wait_until("secretstore_status_condition for good (True) and bad (False)", gauges,
+                     AT_ONCE)
+    assert got[("good", "False")] in (0, None), got
+    assert got[("bad", "True")] in (0, None), got
+
+    # An ExternalSecret on the bad store does not sync, and says why.
+    coffer.create("e2e/stores/db", random_value("stores-db"))
+    kube.apply(external_secret(ns, "on-bad-store", [("password", "e2e/stores/db", None)],
+                               store="bad"))
+    es = kube.wait_es_ready("on-bad-store", ns, reason="SecretSyncedError", status="False",
+                            timeout=SYNC_TIMEOUT)
+    assert "bad" in condition(es)["message"], es["status"]
+    assert kube.secret("on-bad-store", ns) is None
+
+
+# --- 8. a deleted or edited target is repaired at once ------------------------------------------
+
+
+def test_deleted_or_edited_target_is_restored_at_once(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-repair")
+    value = random_value("repair-db")
+    coffer.create("e2e/repair/db", value)
+    kube.apply(external_secret(ns, "repaired", [("password", "e2e/repair/db", None)]))
+    first = kube.wait_secret("repaired", ns, has_data({"password": value}), "", SYNC_TIMEOUT)
+
+    kube.kubectl("delete", "secret", "repaired", "-n", ns, "--wait=true")
+    again = kube.wait_secret("repaired", ns, lambda s: s["metadata"]["uid"] !=
+                             first["metadata"]["uid"], "recreated", AT_ONCE)
+    assert secret_data(again) == {"password": value}
+
+    kube.kubectl("patch", "secret", "repaired", "-n", ns, "--type=merge", "-p",
+                 json.dumps({"data": {"password": b64("edited-by-hand")}}))
+    kube.wait_secret("repaired", ns, has_data({"password": value}), "restored after an edit",
+                     AT_ONCE)
+    kube.wait_es_ready("repaired", ns)
+
+
+# --- 10. health and metrics ---------------------------------------------------------------------
+
+
+def test_health_and_metrics(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-metrics")
+    coffer.create("e2e/metrics/db", random_value("metrics-db"))
+    kube.apply(external_secret(ns, "measured", [("password", "e2e/metrics/db", None)]))
+    kube.wait_es_ready("measured", ns, timeout=SYNC_TIMEOUT)
+
+    assert operator.http_status("/healthz") == 200
+    assert operator.http_status("/readyz") == 200
+
+    def synced_series():
+        samples = operator.metrics()
+        ready = metric_value(samples, "externalsecret_status_condition", name="measured",
+                             namespace=ns, condition="Ready", status="True")
+        return samples if ready == 1 else None
+    samples = wait_until("externalsecret_status_condition Ready True 1 for measured",
+                         synced_series, AT_ONCE)
+    text = operator.metrics_text()
+    assert re.search(r"^# TYPE externalsecret_sync_calls_total counter$", text, re.M)
+    assert re.search(r"^# TYPE externalsecret_status_condition gauge$", text, re.M)
+    assert (metric_value(samples, "externalsecret_sync_calls_total", name="measured",
+                         namespace=ns) or 0) >= 1
+    assert metric_value(samples, "externalsecret_status_condition", name="measured",
+                        namespace=ns, condition="Ready", status="False") in (0, None)
+    assert (metric_value(samples, "externalsecret_provider_api_calls_count",
+                         provider="AWS/SecretsManager", call="GetSecretValue",
+                         status="success") or 0) >= 1
+    assert metric_value(samples, "externalsecret_reconcile_duration", name="measured",
+                        namespace=ns) is not None
+
+
+# --- 5. coffer outage ---------------------------------------------------------------------------
+
+
+def test_coffer_outage_keeps_the_secret_and_recovers(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-outage")
+    v1 = random_value("outage-v1")
+    coffer.create("e2e/outage/db", v1)
+    kube.apply(external_secret(ns, "survivor", [("password", "e2e/outage/db", None)]))
+    kube.wait_es_ready("survivor", ns, timeout=SYNC_TIMEOUT)
+    before = kube.secret("survivor", ns)
+    assert secret_data(before) == {"password": v1}
+    # A new value the 1h ExternalSecret has not read yet: it must arrive after the outage.
+    v2 = random_value("outage-v2")
+    coffer.put("e2e/outage/db", v2)
+    counts = metrics_for(operator, "survivor", ns)
+
+    assert coffer.stop() == 0, coffer.log_tail()
+    try:
+        kube.force_sync("survivor", ns)
+        es = kube.wait_es_ready("survivor", ns, reason="SecretSyncedError", status="False",
+                                timeout=30)
+        message = condition(es)["message"]
+        assert CONNECTION_CAUSE.search(message), message
+        assert v1 not in json.dumps(es["status"]) and v2 not in json.dumps(es["status"])
+        after = kube.secret("survivor", ns)
+        assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+        assert secret_data(after) == {"password": v1}
+        warning = wait_until("a Warning UpdateFailed event", lambda: [
+            e for e in kube.events(ns, "survivor")
+            if e.get("reason") == "UpdateFailed" and e.get("type") == "Warning"], AT_ONCE)
+        assert v1 not in warning[0].get("message", "")
+        now = wait_until("the error counters to increase", lambda: (
+            c if (c := metrics_for(operator, "survivor", ns))["errors"] > counts["errors"]
+            and c["errors_alias"] > counts["errors_alias"] else None), AT_ONCE)
+        print(f"sync error counters {counts} -> {now}")
+    finally:
+        if coffer.proc is None:
+            coffer.start()  # the same port and data dir
+    started = time.monotonic()
+    kube.wait_secret("survivor", ns, has_data({"password": v2}),
+                     "with the value written before the outage", 60)
+    kube.wait_es_ready("survivor", ns, timeout=AT_ONCE)
+    print(f"recovered {time.monotonic() - started:.1f}s after coffer came back")
+
+
+# --- 9. kube-apiserver restart ------------------------------------------------------------------
+
+
+def test_watches_resume_after_an_apiserver_restart(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-apiserver")
+    v1 = random_value("apiserver-v1")
+    coffer.create("e2e/apiserver/db", v1)
+    kube.apply(external_secret(ns, "before", [("password", "e2e/apiserver/db", None)]))
+    first = kube.wait_secret("before", ns, has_data({"password": v1}), "", SYNC_TIMEOUT)
+
+    started = time.monotonic()
+    kube.restart_apiserver()
+    print(f"kube-apiserver restarted in {time.monotonic() - started:.1f}s")
+    assert operator.running(), f"the operator died with the apiserver:\n{operator.log_tail()}"
+
+    # A changed value through force-sync: the ExternalSecret watch is back.
+    v2 = random_value("apiserver-v2")
+    coffer.put("e2e/apiserver/db", v2)
+
+    kube.force_sync("before", ns)
+    kube.wait_secret("before", ns, has_data({"password": v2}),
+                     "with the value changed after an apiserver restart", 60)
+
+    # A new ExternalSecret.
+    v3 = random_value("apiserver-new")
+    coffer.create("e2e/apiserver/new", v3)
+    kube.apply(external_secret(ns, "after", [("password", "e2e/apiserver/new", None)]))
+    kube.wait_secret("after", ns, has_data({"password": v3}), "for a new ExternalSecret", 60)
+    kube.wait_es_ready("after", ns)
+
+    # The Secret watch is back too: a deleted target comes back.
+    kube.kubectl("delete", "secret", "before", "-n", ns, "--wait=true")
+    kube.wait_secret("before", ns, lambda s: s["metadata"]["uid"] != first["metadata"]["uid"],
+                     "recreated", 60)
+    assert operator.http_status("/healthz") == 200
+
+
+# --- 7. operator restart ------------------------------------------------------------------------
+
+
+def test_operator_restart_writes_nothing(kube, coffer, operator):
+    # Everything the earlier tests left behind, settled (no ExternalSecret waits for a change).
+    def settled():
+        items = kube.get_json("externalsecrets.external-secrets.io", "-A")["items"]
+        pending = [f"{e['metadata']['namespace']}/{e['metadata']['name']}" for e in items
+                   if ready_state(e) is None]
+        return items if not pending else None
+    items = wait_until("every ExternalSecret to have a Ready condition", settled, 60)
+    secrets_before = kube.managed_secrets()
+    assert len(secrets_before) >= 8, secrets_before
+    # ExternalSecrets that are synced and not due for hours: their status must not move either.
+    quiet = {(e["metadata"]["namespace"], e["metadata"]["name"]): e["metadata"]["resourceVersion"]
+             for e in items
+             if ready_state(e) == ("True", "SecretSynced")
+             and e["spec"].get("refreshInterval") in ("1h", "1h0m0s")}
+    assert len(quiet) >= 4, quiet
+
+    rc = operator.stop()
+    assert rc == 0, f"coffer operator exited with {rc} on SIGTERM:\n{operator.log_tail()}"
+    operator.start()
+
+    def reconciled_all():
+        samples = operator.metrics()
+        missing = [f"{e['metadata']['namespace']}/{e['metadata']['name']}" for e in items
+                   if not metric_value(samples, "externalsecret_sync_calls_total",
+                                       name=e["metadata"]["name"],
+                                       namespace=e["metadata"]["namespace"])]
+        return not missing or None
+    wait_until("externalsecret_sync_calls_total for every ExternalSecret after the restart",
+               reconciled_all, 30)
+
+    def unchanged():
+        return kube.managed_secrets() == secrets_before
+    stays("every managed Secret's resourceVersion", unchanged, 5)
+    assert kube.managed_secrets() == secrets_before
+    quiet_after = {k: (kube.es(k[1], k[0]) or {}).get("metadata", {}).get("resourceVersion")
+                   for k in quiet}
+    assert quiet_after == quiet, "ExternalSecrets rewritten by a restart"
+
+
+# --- 11. no secret value anywhere it should not be ----------------------------------------------
+
+
+def test_secret_values_never_leak(kube, coffer, operator):
+    values = sorted(coffer.values | {ROOT_SECRET_ACCESS_KEY})
+    assert len(values) >= 15, len(values)
+    sources = {
+        "the operator's log": operator.log_text(),
+        "Events": kube.kubectl("get", "events", "-A", "-o", "json").stdout,
+        "/metrics": operator.metrics_text(),
+        "ExternalSecrets": kube.kubectl("get", "externalsecrets.external-secrets.io", "-A",
+                                        "-o", "json").stdout,
+        "SecretStores": kube.kubectl("get", "secretstores.external-secrets.io", "-A", "-o",
+                                     "json").stdout,
+    }
+    assert "Created" in sources["Events"]
+    found = [f"value #{i} in {where}" for where, text in sources.items()
+             for i, value in enumerate(values)
+             if value in text or b64(value) in text]
+    assert not found, found  # names the places, never the values
