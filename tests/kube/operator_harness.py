@@ -144,10 +144,11 @@ def parse_metrics(text):
     return samples
 
 
-def metric_value(samples, name, **labels):
-    """The sum of the samples of `name` whose labels include `labels` (None if there is none)."""
+def metric_value(samples, metric, **labels):
+    """The sum of the samples of `metric` whose labels include `labels` (None if there is
+    none)."""
     values = [v for n, ls, v in samples
-              if n == name and all(ls.get(k) == want for k, want in labels.items())]
+              if n == metric and all(ls.get(k) == want for k, want in labels.items())]
     return sum(values) if values else None
 
 

@@ -155,7 +155,9 @@ def has_data(expected):
 def column(lines, name, column_name):
     """The value of `column_name` in the row of `name` in kubectl's table output."""
     header = lines[0]
-    start = header.index(column_name)
+    match = re.search(r"(?:^|(?<=\s))" + re.escape(column_name) + r"(?=\s|$)", header)
+    assert match, f"no column {column_name!r} in {header!r}"
+    start = match.start()
     for line in lines[1:]:
         if line.split() and line.split()[0] == name:
             return line[start:].split()[0]
