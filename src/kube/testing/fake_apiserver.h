@@ -3,8 +3,11 @@
 // A small in-memory apiserver for the kube client's tests, on coffer::http over loopback. It
 // stores objects of any resource, versions them with a global resourceVersion, keeps a watch
 // history, and answers like kube-apiserver does for the parts the client uses: CRUD, merge/JSON
-// patches and apply, 404/409 Status bodies, list paging with limit/continue, and watches that
-// replay the history after a resourceVersion (410 once compacted) and end with a BOOKMARK.
+// patches and apply (a merge patch carrying a stale metadata.resourceVersion is a 409 Conflict; a
+// patch of the status subresource changes only status), 404/409 Status bodies, list paging with
+// limit/continue, and watches that replay the history after a resourceVersion (410 once
+// compacted) and end with a BOOKMARK. Label selectors are honoured only when asked
+// (SetHonourLabelSelectors). Query parameters such as fieldManager are recorded and ignored.
 // Every request is recorded. An override hook lets a test answer a request itself (canned 409s,
 // 500s...). Header-only, for tests.
 
@@ -32,8 +35,8 @@ using Json = nlohmann::json;
 
 inline http::Response StatusResponse(int code, const std::string& reason,
                                      const std::string& message) {
-  Json body = {{"kind", "Status"}, {"apiVersion", "v1"},    {"status", "Failure"},
-               {"message", message}, {"reason", reason},    {"code", code}};
+  Json body = {{"kind", "Status"},   {"apiVersion", "v1"}, {"status", "Failure"},
+               {"message", message}, {"reason", reason},   {"code", code}};
   return {code, {{"Content-Type", "application/json"}}, body.dump()};
 }
 
@@ -93,6 +96,14 @@ class FakeApiserver {
     std::lock_guard<std::mutex> lock(mu_);
     gone_as_event_ = v;
   }
+  // Lists and watches filter by labelSelector (equality terms "k=v", "k==v", "k!=v", "k", "!k";
+  // other terms match everything), and a watch reports an object that starts matching as ADDED and
+  // one that stops matching as DELETED, as kube-apiserver does. Default off: older tests send
+  // selectors their objects do not carry.
+  void SetHonourLabelSelectors(bool v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    honour_selectors_ = v;
+  }
   // Forgets the history: watches from any older resourceVersion get 410.
   void Compact() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -123,6 +134,17 @@ class FakeApiserver {
     if (it == objects_.end()) return std::nullopt;
     return it->second;
   }
+  // Every stored object of `resource` (in `ns`; every namespace when empty), in key order.
+  std::vector<Json> Objects(const std::string& resource, const std::string& ns = "") const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Json> out;
+    for (const auto& [key, object] : objects_) {
+      if (std::get<0>(key) == resource && (ns.empty() || std::get<1>(key) == ns)) {
+        out.push_back(object);
+      }
+    }
+    return out;
+  }
   // Stores `object` as if created through the API (records an ADDED event).
   Json Seed(const std::string& resource, Json object) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -142,6 +164,7 @@ class FakeApiserver {
     std::string ns;
     std::string type;
     Json object;
+    Json old_object;  // MODIFIED: the object before the change (for selector transitions)
   };
   struct Target {
     std::string resource, ns, name, subresource;
@@ -195,10 +218,51 @@ class FakeApiserver {
     if (!md.contains("uid")) md["uid"] = "uid-" + std::to_string(rv_);
     const std::string ns = md.value("namespace", "");
     const std::string name = md.value("name", "");
+    Json old_object;
+    if (auto it = objects_.find({resource, ns, name}); it != objects_.end())
+      old_object = it->second;
     objects_[{resource, ns, name}] = object;
-    history_.push_back({rv_, resource, ns, event_type, object});
+    history_.push_back({rv_, resource, ns, event_type, object, std::move(old_object)});
     cv_.notify_all();
     return object;
+  }
+
+  // Whether `object`'s labels satisfy `selector` (see SetHonourLabelSelectors).
+  static bool MatchesSelector(const Json& object, const std::string& selector) {
+    auto trim = [](std::string s) {
+      const std::size_t b = s.find_first_not_of(' ');
+      const std::size_t e = s.find_last_not_of(' ');
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    Json labels = Json::object();
+    if (object.contains("metadata") && object["metadata"].contains("labels") &&
+        object["metadata"]["labels"].is_object()) {
+      labels = object["metadata"]["labels"];
+    }
+    auto label = [&](const std::string& k) -> std::optional<std::string> {
+      auto it = labels.find(k);
+      if (it == labels.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    std::size_t start = 0;
+    while (start <= selector.size()) {
+      std::size_t comma = selector.find(',', start);
+      if (comma == std::string::npos) comma = selector.size();
+      const std::string term = trim(selector.substr(start, comma - start));
+      start = comma + 1;
+      if (term.empty() || term.find(' ') != std::string::npos) continue;  // set-based: ignored
+      if (std::size_t ne = term.find("!="); ne != std::string::npos) {
+        if (label(term.substr(0, ne)) == term.substr(ne + 2)) return false;
+      } else if (std::size_t eq = term.find('='); eq != std::string::npos) {
+        const std::size_t value_at = term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1;
+        if (label(term.substr(0, eq)) != term.substr(value_at)) return false;
+      } else if (term[0] == '!') {
+        if (label(term.substr(1))) return false;
+      } else if (!label(term)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   http::Response Handle(const http::Request& request) {
@@ -232,7 +296,8 @@ class FakeApiserver {
       if (std::optional<http::Response> r = o(rec)) return *r;
     }
     std::optional<Target> t = ParsePath(rec.path);
-    if (!t) return StatusResponse(404, "NotFound", "the server could not find the requested resource");
+    if (!t)
+      return StatusResponse(404, "NotFound", "the server could not find the requested resource");
     if (rec.method == "GET" && t->name.empty()) {
       return rec.query.count("watch") ? WatchResponse(*t, rec) : ListResponse(*t, rec);
     }
@@ -262,7 +327,7 @@ class FakeApiserver {
       Json gone = it->second;
       objects_.erase(it);
       gone["metadata"]["resourceVersion"] = std::to_string(++rv_);
-      history_.push_back({rv_, t->resource, t->ns, "DELETED", gone});
+      history_.push_back({rv_, t->resource, t->ns, "DELETED", gone, Json()});
       cv_.notify_all();
       return JsonResponse(200, {{"kind", "Status"}, {"status", "Success"}});
     }
@@ -272,8 +337,7 @@ class FakeApiserver {
       const std::string sent_rv = body["metadata"].value("resourceVersion", "");
       if (!sent_rv.empty() && sent_rv != it->second["metadata"].value("resourceVersion", "")) {
         return StatusResponse(409, "Conflict",
-                              "Operation cannot be fulfilled on " + t->resource + " \"" +
-                                  t->name +
+                              "Operation cannot be fulfilled on " + t->resource + " \"" + t->name +
                                   "\": the object has been modified; please apply your changes "
                                   "to the latest version and try again");
       }
@@ -294,14 +358,34 @@ class FakeApiserver {
       Json current = it == objects_.end()
                          ? Json{{"metadata", {{"name", t->name}, {"namespace", t->ns}}}}
                          : it->second;
+      const bool json_patch = rec.content_type == "application/json-patch+json";
+      if (!json_patch && !apply && it != objects_.end() && body.is_object() &&
+          body.contains("metadata") && body["metadata"].is_object() &&
+          body["metadata"].contains("resourceVersion") &&
+          body["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"]) {
+        return StatusResponse(409, "Conflict",
+                              "Operation cannot be fulfilled on " + t->resource + " \"" + t->name +
+                                  "\": the object has been modified; please apply your changes "
+                                  "to the latest version and try again");
+      }
+      const Json before = current;
       try {
-        if (rec.content_type == "application/json-patch+json") {
+        if (json_patch) {
           current = current.patch(body);
         } else {
           current.merge_patch(body);
         }
       } catch (const std::exception& e) {
         return StatusResponse(422, "Invalid", e.what());
+      }
+      if (t->subresource == "status" && it != objects_.end()) {
+        Json only_status = before;
+        if (current.contains("status")) {
+          only_status["status"] = current["status"];
+        } else {
+          only_status.erase("status");
+        }
+        current = std::move(only_status);
       }
       const bool created = it == objects_.end();
       return JsonResponse(created ? 201 : 200,
@@ -316,6 +400,10 @@ class FakeApiserver {
     for (const auto& [key, object] : objects_) {
       if (std::get<0>(key) != t.resource) continue;
       if (!t.ns.empty() && std::get<1>(key) != t.ns) continue;
+      if (honour_selectors_ && rec.query.count("labelSelector") &&
+          !MatchesSelector(object, rec.query.at("labelSelector"))) {
+        continue;
+      }
       all.push_back(object);
     }
     std::size_t offset = rec.query.count("continue") ? std::stoul(rec.query.at("continue")) : 0;
@@ -338,33 +426,50 @@ class FakeApiserver {
 
   http::Response WatchResponse(const Target& t, const Recorded& rec) {
     std::unique_lock<std::mutex> lock(mu_);
-    const std::string from_text = rec.query.count("resourceVersion") ? rec.query.at("resourceVersion") : "";
+    const std::string from_text =
+        rec.query.count("resourceVersion") ? rec.query.at("resourceVersion") : "";
     const std::int64_t from = from_text.empty() ? rv_ : std::stoll(from_text);
     if (from < compacted_rv_) {
       const std::string message = "too old resource version: " + std::to_string(from) + " (" +
                                   std::to_string(compacted_rv_) + ")";
       if (!gone_as_event_) return StatusResponse(410, "Expired", message);
-      Json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"status", "Failure"},
+      Json status = {{"kind", "Status"},   {"apiVersion", "v1"},  {"status", "Failure"},
                      {"message", message}, {"reason", "Expired"}, {"code", 410}};
-      return {200, {{"Content-Type", "application/json"}},
+      return {200,
+              {{"Content-Type", "application/json"}},
               Json{{"type", "ERROR"}, {"object", status}}.dump() + "\n"};
     }
+    const std::string selector =
+        honour_selectors_ && rec.query.count("labelSelector") ? rec.query.at("labelSelector") : "";
+    // The events the watcher sees, with their types as a selector makes them.
     auto matching = [&] {
-      std::vector<const Event*> out;
+      std::vector<std::pair<std::string, const Event*>> out;
       for (const Event& e : history_) {
-        if (e.rv > from && e.resource == t.resource && (t.ns.empty() || e.ns == t.ns)) {
-          out.push_back(&e);
+        if (e.rv <= from || e.resource != t.resource || (!t.ns.empty() && e.ns != t.ns)) continue;
+        if (selector.empty()) {
+          out.emplace_back(e.type, &e);
+          continue;
+        }
+        const bool now = MatchesSelector(e.object, selector);
+        const bool before = e.type == "MODIFIED" && MatchesSelector(e.old_object, selector);
+        if (e.type != "MODIFIED") {
+          if (now) out.emplace_back(e.type, &e);
+        } else if (now) {
+          out.emplace_back(before ? "MODIFIED" : "ADDED", &e);
+        } else if (before) {
+          out.emplace_back("DELETED", &e);
         }
       }
       return out;
     };
     cv_.wait_for(lock, watch_wait_, [&] { return shutting_down_ || !matching().empty(); });
     std::string body;
-    for (const Event* e : matching()) {
-      body += Json{{"type", e->type}, {"object", e->object}}.dump() + "\n";
+    for (const auto& [type, e] : matching()) {
+      body += Json{{"type", type}, {"object", e->object}}.dump() + "\n";
     }
     if (rec.query.count("allowWatchBookmarks")) {
-      Json bookmark = {{"kind", "Secret"}, {"apiVersion", "v1"},
+      Json bookmark = {{"kind", "Secret"},
+                       {"apiVersion", "v1"},
                        {"metadata", {{"resourceVersion", std::to_string(rv_)}}}};
       body += Json{{"type", "BOOKMARK"}, {"object", bookmark}}.dump() + "\n";
     }
@@ -380,6 +485,7 @@ class FakeApiserver {
   std::int64_t compacted_rv_ = 0;
   std::chrono::milliseconds watch_wait_{300};
   bool gone_as_event_ = false;
+  bool honour_selectors_ = false;
   bool shutting_down_ = false;
   Override override_;
   std::unique_ptr<http::Server> server_;
