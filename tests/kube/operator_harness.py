@@ -406,25 +406,31 @@ class Operator:
     """`coffer operator` against the control plane, metrics on a fixed loopback port; every run's
     stderr goes to its own file in `work`."""
 
-    def __init__(self, kubeconfig, coffer_endpoint, work):
+    def __init__(self, kubeconfig, coffer_endpoint, work, label="operator", extra_args=()):
         self.kubeconfig = kubeconfig
         self.coffer_endpoint = coffer_endpoint
         self.work = work
+        self.label = label
+        self.extra_args = list(extra_args)
         self.metrics_port = free_port()
         self.proc = None
         self.starts = 0
         self.log_paths = []
 
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
+
     def start(self, timeout=60):
         assert self.proc is None, "operator already running"
         self.starts += 1
-        path = os.path.join(self.work, f"operator-{self.starts}.log")
+        path = os.path.join(self.work, f"{self.label}-{self.starts}.log")
         self.log_paths.append(path)
         env = clean_env({"AWS_SECRETSMANAGER_ENDPOINT": self.coffer_endpoint})
         with open(path, "wb") as log:
             self.proc = subprocess.Popen(
                 [coffer_bin(), "operator", "--kubeconfig", self.kubeconfig,
-                 "--metrics-addr", f"127.0.0.1:{self.metrics_port}"],
+                 "--metrics-addr", f"127.0.0.1:{self.metrics_port}"] + self.extra_args,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
 
         def ready():
@@ -526,6 +532,19 @@ def secret_store(namespace, name, endpoint=None, credentials="coffer-credentials
         "apiVersion": api_version, "kind": "SecretStore",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"provider": {"aws": aws}},
+    })
+
+
+def cluster_secret_store(name, credentials_namespace, endpoint,
+                         credentials="coffer-credentials"):
+    refs = {k: {"name": credentials, "key": key, "namespace": credentials_namespace}
+            for k, key in (("accessKeyIDSecretRef", "access-key-id"),
+                           ("secretAccessKeySecretRef", "secret-access-key"))}
+    return json.dumps({
+        "apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore",
+        "metadata": {"name": name},
+        "spec": {"provider": {"aws": {"service": "SecretsManager", "region": REGION,
+                                      "endpoint": endpoint, "auth": {"secretRef": refs}}}},
     })
 
 

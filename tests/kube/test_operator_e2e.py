@@ -20,9 +20,10 @@ import time
 import pytest
 
 from operator_harness import (CRD_DIR, CRD_NAMES, MANAGED_LABEL, ROOT_SECRET_ACCESS_KEY,
-                              CofferServer, ControlPlane, Operator, b64, condition,
-                              credentials_secret, external_secret, metric_value, random_value,
-                              ready_state, secret_data, secret_store, stays, wait_until)
+                              CofferServer, ControlPlane, Operator, b64, cluster_secret_store,
+                              condition, credentials_secret, external_secret, metric_value,
+                              random_value, ready_state, secret_data, secret_store, stays,
+                              wait_until)
 
 # Verbatim from the seed guide, section "Secret Rotation / Automatic Rotation (Production)" (the
 # same text as tests/kube/test_control_plane.py checks against the guide).
@@ -64,6 +65,11 @@ SYNC_TIMEOUT = 30  # a new ExternalSecret against a Ready store
 AT_ONCE = 10  # "at once": force-sync, a deleted or edited target
 CONNECTION_CAUSE = re.compile(r"refused|unavailable|unreachable|connect|could not reach",
                               re.IGNORECASE)
+
+
+# Operator processes other than the module's (leader election replicas): their logs are checked
+# for secret values too.
+OTHER_OPERATORS = []
 
 
 def as_v1(manifest):
@@ -583,6 +589,98 @@ def test_operator_restart_writes_nothing(kube, coffer, operator):
     assert quiet_after == quiet, "ExternalSecrets rewritten by a restart"
 
 
+# --- beyond the issue's list: ClusterSecretStore + dataFrom, leader election -------------------
+
+
+def test_cluster_secret_store_and_data_from_extract(kube, coffer, operator):
+    creds = "e2e-cluster-creds"
+    kube.create_namespace(creds)
+    kube.apply(credentials_secret(creds))
+    kube.apply(cluster_secret_store("coffer-cluster", creds, coffer.endpoint))
+
+    def store_ready():
+        obj = kube.get_or_none("clustersecretstores.external-secrets.io", "coffer-cluster",
+                               "default")
+        return obj if obj and ready_state(obj) == ("True", "Valid") else None
+    wait_until("ClusterSecretStore coffer-cluster Ready True/Valid", store_ready, 60)
+    lines = kube.kubectl("get", "clustersecretstores").stdout.splitlines()
+    assert column(lines, "coffer-cluster", "STATUS") == "Valid", lines
+    assert column(lines, "coffer-cluster", "READY") == "True", lines
+
+    ns = "e2e-cluster"
+    kube.create_namespace(ns)
+    user, token = random_value("cluster-user"), random_value("cluster-token")
+    coffer.create("e2e/cluster/config", json.dumps({"user": user, "token": token}), user, token)
+    kube.apply(json.dumps({
+        "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+        "metadata": {"name": "from-cluster-store", "namespace": ns},
+        "spec": {"refreshInterval": "1h",
+                 "secretStoreRef": {"name": "coffer-cluster", "kind": "ClusterSecretStore"},
+                 "target": {"name": "from-cluster-store"},
+                 "data": [{"secretKey": "login",
+                           "remoteRef": {"key": "e2e/cluster/config", "property": "user"}}],
+                 "dataFrom": [{"extract": {"key": "e2e/cluster/config"}}]},
+    }))
+    kube.wait_secret("from-cluster-store", ns,
+                     has_data({"user": user, "token": token, "login": user}),
+                     "with the extracted keys", SYNC_TIMEOUT)
+    kube.wait_es_ready("from-cluster-store", ns)
+    wait_until("clustersecretstore_status_condition Ready True 1", lambda: metric_value(
+        operator.metrics(), "clustersecretstore_status_condition", name="coffer-cluster",
+        condition="Ready", status="True") == 1, AT_ONCE)
+
+
+def test_leader_election_one_replica_reconciles_and_hands_over(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-leader")
+    coffer.create("e2e/leader/db", random_value("leader-db"))
+    rc = operator.stop()
+    assert rc == 0, f"coffer operator exited with {rc} on SIGTERM:\n{operator.log_tail()}"
+    args = ["--enable-leader-election", "--leader-election-namespace", ns]
+    replicas = [Operator(kube.kubeconfig, coffer.endpoint, operator.work, label=f"replica-{x}",
+                         extra_args=args) for x in "ab"]
+    OTHER_OPERATORS.extend(replicas)
+
+    def holder():
+        lease = kube.get_or_none("lease", "coffer-operator", ns)
+        return ((lease or {}).get("spec") or {}).get("holderIdentity")
+
+    def synced_by(name):
+        """The replicas that reconciled ExternalSecret `name`."""
+        return [r for r in replicas if r.running() and metric_value(
+            r.metrics(), "externalsecret_sync_calls_total", name=name, namespace=ns)]
+
+    def new_es(name):
+        kube.apply(external_secret(ns, name, [("password", "e2e/leader/db", None)]))
+        kube.wait_es_ready(name, ns, timeout=60)
+        return wait_until(f"a replica's metrics for {name}", lambda: synced_by(name), AT_ONCE)
+
+    try:
+        for r in replicas:
+            r.start()  # returns once /readyz is 200: the standby is ready too
+        first = wait_until("a Lease holder", holder, 30)
+        leaders = new_es("led-1")
+        assert len(leaders) == 1, "both replicas reconciled"
+        leader = leaders[0]
+        standby = next(r for r in replicas if r is not leader)
+        assert standby.http_status("/readyz") == 200 and standby.http_status("/healthz") == 200
+
+        # A clean stop hands the Lease over at once.
+        assert leader.stop() == 0, leader.log_tail()
+        second = wait_until("a new Lease holder", lambda: (h := holder()) != first and h, 30)
+        assert new_es("led-2") == [standby]
+
+        # A crash: the Lease has to expire (15 s) before a new replica takes over.
+        standby.kill()
+        leader.start()
+        wait_until("a third Lease holder", lambda: (h := holder()) not in (first, second) and h,
+                   60)
+        assert new_es("led-3") == [leader]
+    finally:
+        exits = [(r.label, r.stop()) for r in replicas if r.running()]
+        operator.start()
+    assert all(rc == 0 for _, rc in exits), exits
+
+
 # --- 11. no secret value anywhere it should not be ----------------------------------------------
 
 
@@ -591,6 +689,7 @@ def test_secret_values_never_leak(kube, coffer, operator):
     assert len(values) >= 15, len(values)
     sources = {
         "the operator's log": operator.log_text(),
+        "the leader election replicas' logs": "\n".join(r.log_text() for r in OTHER_OPERATORS),
         "Events": kube.kubectl("get", "events", "-A", "-o", "json").stdout,
         "/metrics": operator.metrics_text(),
         "ExternalSecrets": kube.kubectl("get", "externalsecrets.external-secrets.io", "-A",
