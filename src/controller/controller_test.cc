@@ -1,0 +1,549 @@
+// The Controller against a FakeApiserver: stores with the `fake` provider (no network) and one aws
+// store against a coffer server in-process. Tests either start the workers and poll the fake's
+// objects with a deadline (no timing assertions), or call Process() for deterministic steps.
+
+#include "controller/controller.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "controller/testing/coffer_backend.h"
+#include "core/clock.h"
+#include "core/encoding.h"
+#include "kube/client.h"
+#include "kube/testing/fake_apiserver.h"
+#include "metrics/registry.h"
+#include "operator/eso_hash.h"
+#include "operator/reconcile.h"
+
+namespace coffer::controller {
+namespace {
+
+using ::coffer::controller::testing::CofferBackend;
+using ::coffer::controller::testing::kAccessKeyId;
+using ::coffer::controller::testing::kSecretAccessKey;
+using ::nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kNs[] = "team";
+constexpr std::chrono::seconds kDeadline{20};
+
+json FakeStoreObject(const std::string& name, const std::string& key, const std::string& value) {
+  return {{"apiVersion", "external-secrets.io/v1"},
+          {"kind", "SecretStore"},
+          {"metadata", {{"name", name}, {"namespace", kNs}, {"generation", 1}}},
+          {"spec", {{"provider", {{"fake", {{"data", {{{"key", key}, {"value", value}}}}}}}}}}};
+}
+
+json EsObject(const std::string& name, const std::string& store, json target = json::object(),
+              const std::string& remote_key = "db/password") {
+  if (!target.contains("name")) target["name"] = name + "-secret";
+  return {{"apiVersion", "external-secrets.io/v1"},
+          {"kind", "ExternalSecret"},
+          {"metadata", {{"name", name}, {"namespace", kNs}, {"generation", 1}}},
+          {"spec",
+           {{"refreshInterval", "1h"},
+            {"secretStoreRef", {{"name", store}, {"kind", "SecretStore"}}},
+            {"target", target},
+            {"data", {{{"secretKey", "password"}, {"remoteRef", {{"key", remote_key}}}}}}}}};
+}
+
+std::optional<json> ReadyOf(const std::optional<json>& object) {
+  if (!object || !object->contains("status")) return std::nullopt;
+  for (const json& c : (*object)["status"].value("conditions", json::array())) {
+    if (c.value("type", "") == "Ready") return c;
+  }
+  return std::nullopt;
+}
+
+std::string DataOf(const std::optional<json>& secret, const std::string& key) {
+  if (!secret || !secret->contains("data") || !(*secret)["data"].contains(key)) return "";
+  return Base64Decode((*secret)["data"][key].get<std::string>()).value_or("<not base64>");
+}
+
+std::string RvOf(const std::optional<json>& object) {
+  return object ? (*object)["metadata"].value("resourceVersion", "") : "";
+}
+
+// The value of one rendered series, if present.
+std::optional<double> Sample(const std::string& text, const std::string& series) {
+  std::size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+std::string EsSeries(const std::string& metric, const std::string& name) {
+  return metric + "{name=\"" + name + "\",namespace=\"" + kNs + "\"}";
+}
+
+// A Controller with its own metrics registry (one per process in production).
+struct Running {
+  metrics::Registry registry;
+  std::unique_ptr<Controller> controller;
+
+  Controller* operator->() { return controller.get(); }
+  void Process(const op::WorkItem& item) { controller->Process(item); }
+  std::string metrics() const { return "\n" + registry.Render(); }
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  ControllerTest() {
+    apiserver_.SetHonourLabelSelectors(true);
+    apiserver_.SetWatchWait(std::chrono::milliseconds(100));
+    auto client = kube::Client::Create(apiserver_.Config(), kube::ClientOptions{.qps = 0});
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    client_ = std::move(client).value();
+  }
+
+  // Starts the informers and waits for their first lists; `workers` also starts the workers.
+  std::unique_ptr<Running> Start(bool workers, const Clock* clock = nullptr) {
+    auto running = std::make_unique<Running>();
+    ControllerOptions options;
+    options.workers = 2;
+    options.clock = clock;
+    options.backends.clock = clock;
+    options.backends.request_timeout = std::chrono::milliseconds(5000);
+    running->controller = std::make_unique<Controller>(*client_, running->registry, options);
+    running->controller->StartInformers();
+    EXPECT_TRUE(running->controller->WaitForSync(std::chrono::milliseconds(10'000)));
+    if (workers) running->controller->StartWorkers();
+    return running;
+  }
+
+  static bool WaitFor(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+
+  std::optional<json> Secret(const std::string& name) const {
+    return apiserver_.Stored("secrets", kNs, name);
+  }
+  std::optional<json> Es(const std::string& name) const {
+    return apiserver_.Stored("externalsecrets", kNs, name);
+  }
+  bool ReadyIs(const std::string& es, const std::string& status, const std::string& reason) const {
+    std::optional<json> ready = ReadyOf(Es(es));
+    return ready && ready->value("status", "") == status && ready->value("reason", "") == reason;
+  }
+  // Events on ExternalSecret `es` with `reason`.
+  int EventCount(const std::string& es, const std::string& reason) const {
+    int n = 0;
+    for (const json& e : apiserver_.Objects("events", kNs)) {
+      if (e["involvedObject"].value("name", "") == es && e.value("reason", "") == reason) ++n;
+    }
+    return n;
+  }
+  // Requests that change something, other than Events.
+  int Writes() const {
+    int n = 0;
+    for (const auto& r : apiserver_.requests()) {
+      if (r.method != "GET" && r.path.find("/events") == std::string::npos) ++n;
+    }
+    return n;
+  }
+  static op::WorkItem Item(const std::string& key) {
+    return op::WorkItem{key, op::Trigger::kEvent, SystemClock::Get()->NowMillis()};
+  }
+  // Waits until the Secret watch has delivered the controller's write: its handler queues the
+  // ExternalSecrets that write the Secret (nobody takes them without workers).
+  static bool WaitForQueued(Running& c) {
+    return WaitFor([&] { return c->queue_ready() > 0; });
+  }
+
+  kube::testing::FakeApiserver apiserver_;
+  std::unique_ptr<kube::Client> client_;
+};
+
+TEST_F(ControllerTest, CreatesTheSecretWithEsoMetadataStatusAndEvent) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  json es = apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(true);
+
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); })) << Es("db")->dump();
+  std::optional<json> secret = Secret("db-secret");
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_EQ(DataOf(secret, "password"), "s3cret");
+  const json& meta = (*secret)["metadata"];
+  EXPECT_EQ(meta["labels"].value(std::string(op::kLabelManaged), ""), "true");
+  EXPECT_FALSE(meta["annotations"].value(std::string(op::kAnnotationDataHash), "").empty());
+  ASSERT_EQ(meta["ownerReferences"].size(), 1u);
+  const json& owner = meta["ownerReferences"][0];
+  EXPECT_EQ(owner["kind"], "ExternalSecret");
+  EXPECT_EQ(owner["name"], "db");
+  EXPECT_EQ(owner["uid"], es["metadata"]["uid"]);
+  EXPECT_EQ(owner["controller"], true);
+
+  std::optional<json> stored = Es("db");
+  EXPECT_EQ(ReadyOf(stored)->value("message", ""), "secret synced");
+  EXPECT_EQ((*stored)["status"]["binding"]["name"], "db-secret");
+  EXPECT_FALSE((*stored)["status"].value("syncedResourceVersion", "").empty());
+  EXPECT_FALSE((*stored)["status"].value("refreshTime", "").empty());
+  EXPECT_TRUE(ReadyOf(apiserver_.Stored("secretstores", kNs, "fake")).has_value());
+  EXPECT_EQ(ReadyOf(apiserver_.Stored("secretstores", kNs, "fake"))->value("status", ""), "True");
+
+  // The status went through the status subresource, the Secret was created under ESO's field
+  // manager, and the ExternalSecret object itself was never written.
+  bool created = false;
+  for (const auto& r : apiserver_.requests()) {
+    if (r.path == "/apis/external-secrets.io/v1/namespaces/team/externalsecrets/db") {
+      EXPECT_EQ(r.method, "GET") << "the ExternalSecret itself must not be written";
+    }
+    if (r.method == "POST" && r.path == "/api/v1/namespaces/team/secrets") {
+      created = true;
+      EXPECT_EQ(r.query.count("fieldManager") ? r.query.at("fieldManager") : "",
+                op::FieldManagerName("db"));
+    }
+  }
+  EXPECT_TRUE(created);
+  EXPECT_GE(apiserver_.CountRequests(
+                "PATCH", "/apis/external-secrets.io/v1/namespaces/team/externalsecrets/db/status"),
+            1);
+  ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Created") == 1; }));
+
+  const std::string text = c->metrics();
+  EXPECT_EQ(Sample(text,
+                   "externalsecret_status_condition{name=\"db\",namespace=\"team\","
+                   "condition=\"Ready\",status=\"True\"}"),
+            1);
+  EXPECT_EQ(Sample(text, EsSeries("externalsecret_sync_calls_error", "db")), 0);
+  EXPECT_EQ(Sample(text,
+                   "secretstore_status_condition{name=\"fake\",namespace=\"team\","
+                   "condition=\"Ready\",status=\"True\"}"),
+            1);
+}
+
+TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  {
+    auto c = Start(false);
+    c->Process(Item("ss:team/fake"));
+    c->Process(Item("es:team/db"));
+    ASSERT_TRUE(ReadyIs("db", "True", "SecretSynced"));
+    const std::string secret_rv = RvOf(Secret("db-secret"));
+    const std::string es_rv = RvOf(Es("db"));
+    const int writes = Writes();
+    ASSERT_FALSE(secret_rv.empty());
+
+    // At once (the caches may still show the state before the writes)...
+    c->Process(Item("es:team/db"));
+    EXPECT_EQ(Writes(), writes);
+    // ... and once the Secret watch has delivered the write.
+    ASSERT_TRUE(WaitForQueued(*c));
+    c->Process(Item("es:team/db"));
+    c->Process(Item("ss:team/fake"));
+    EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
+    EXPECT_EQ(RvOf(Es("db")), es_rv);
+    EXPECT_EQ(Writes(), writes);
+    c->controller->Stop();
+  }
+
+  // An operator restart: a new Controller syncs everything again and writes nothing.
+  const std::string secret_rv = RvOf(Secret("db-secret"));
+  const std::string es_rv = RvOf(Es("db"));
+  const int writes = Writes();
+  auto restarted = Start(true);
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample(restarted->metrics(), EsSeries("externalsecret_sync_calls_total", "db"))
+               .value_or(0) >= 1;
+  }));
+  EXPECT_EQ(Sample(restarted->metrics(), EsSeries("externalsecret_sync_calls_error", "db")), 0);
+  EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
+  EXPECT_EQ(RvOf(Es("db")), es_rv);
+  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(EventCount("db", "Created"), 1);
+  EXPECT_EQ(EventCount("db", "Updated"), 0);
+}
+
+TEST_F(ControllerTest, ForceSyncWithAChangedValueUpdatesTheSecret) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "first"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(true);
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "first"; }));
+  const std::string uid = (*Secret("db-secret"))["metadata"].value("uid", "");
+
+  // The remote value changes (a store spec edit for the fake provider), then force-sync.
+  ASSERT_TRUE(
+      client_
+          ->Patch(SecretStoresRef(kNs, "fake"), kube::PatchType::kMerge,
+                  {{"metadata", {{"generation", 2}}},
+                   {"spec",
+                    {{"provider",
+                      {{"fake", {{"data", {{{"key", "db/password"}, {"value", "second"}}}}}}}}}}})
+          .ok());
+  ASSERT_TRUE(client_
+                  ->Patch(ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+                          {{"metadata", {{"annotations", {{"force-sync", "1700000000"}}}}}})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "second"; }));
+  EXPECT_EQ((*Secret("db-secret"))["metadata"].value("uid", ""), uid);  // updated, not recreated
+  ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
+  // The ExternalSecret's own annotation is copied onto the Secret, as ESO does.
+  EXPECT_EQ((*Secret("db-secret"))["metadata"]["annotations"].value("force-sync", ""),
+            "1700000000");
+}
+
+TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) {
+  CofferBackend coffer;
+  coffer.Create("team/db", "from-coffer");
+  apiserver_.Seed("secrets", {{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"metadata", {{"name", "coffer-credentials"}, {"namespace", kNs}}},
+                              {"data",
+                               {{"access-key-id", Base64Encode(kAccessKeyId)},
+                                {"secret-access-key", Base64Encode(kSecretAccessKey)}}}});
+  json auth = {
+      {"secretRef",
+       {{"accessKeyIDSecretRef", {{"name", "coffer-credentials"}, {"key", "access-key-id"}}},
+        {"secretAccessKeySecretRef",
+         {{"name", "coffer-credentials"}, {"key", "secret-access-key"}}}}}};
+  apiserver_.Seed("secretstores", {{"apiVersion", "external-secrets.io/v1"},
+                                   {"kind", "SecretStore"},
+                                   {"metadata", {{"name", "aws"}, {"namespace", kNs}}},
+                                   {"spec",
+                                    {{"provider",
+                                      {{"aws",
+                                        {{"service", "SecretsManager"},
+                                         {"region", "us-east-1"},
+                                         {"endpoint", coffer.endpoint()},
+                                         {"auth", auth}}}}}}}});
+  apiserver_.Seed("externalsecrets", EsObject("db", "aws", json::object(), "team/db"));
+  apiserver_.Seed("externalsecrets", EsObject("db2", "aws", json::object(), "team/db"));
+  auto c = Start(true);
+
+  ASSERT_TRUE(WaitFor([&] {
+    return DataOf(Secret("db-secret"), "password") == "from-coffer" &&
+           DataOf(Secret("db2-secret"), "password") == "from-coffer";
+  }));
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
+  EXPECT_EQ(ReadyOf(apiserver_.Stored("secretstores", kNs, "aws"))->value("reason", ""), "Valid");
+  EXPECT_GE(Sample(c->metrics(),
+                   "externalsecret_provider_api_calls_count{provider="
+                   "\"AWS/SecretsManager\",call=\"GetSecretValue\",status="
+                   "\"success\"}")
+                .value_or(0),
+            1);
+  EXPECT_THAT(c->metrics(), Not(HasSubstr("from-coffer")));
+
+  coffer.Put("team/db", "rotated");
+  ASSERT_TRUE(client_
+                  ->Patch(ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+                          {{"metadata", {{"annotations", {{"force-sync", "1"}}}}}})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "rotated"; }));
+  ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
+}
+
+TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  apiserver_.Seed("secrets", {{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"metadata", {{"name", "db-secret"}, {"namespace", kNs}}},
+                              {"type", "Opaque"},
+                              {"data", {{"password", Base64Encode("old")}}}});
+  auto c = Start(false);
+  c->Process(Item("ss:team/fake"));
+  c->Process(Item("es:team/db"));
+
+  EXPECT_EQ(apiserver_.CountRequests("POST", "/api/v1/namespaces/team/secrets"), 1);  // 409
+  ASSERT_TRUE(ReadyIs("db", "True", "SecretSynced")) << Es("db")->dump();
+  std::optional<json> secret = Secret("db-secret");
+  EXPECT_EQ(DataOf(secret, "password"), "s3cret");
+  EXPECT_EQ((*secret)["metadata"]["labels"].value(std::string(op::kLabelManaged), ""), "true");
+  ASSERT_EQ((*secret)["metadata"]["ownerReferences"].size(), 1u);
+  EXPECT_EQ((*secret)["metadata"]["ownerReferences"][0]["name"], "db");
+  EXPECT_EQ(EventCount("db", "UpdateFailed"), 0);
+  EXPECT_EQ(Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "db")), 0);
+
+  // Once the watch shows the adopted Secret, nothing more is written.
+  ASSERT_TRUE(WaitForQueued(*c));
+  const int writes = Writes();
+  c->Process(Item("es:team/db"));
+  EXPECT_EQ(Writes(), writes);
+}
+
+TEST_F(ControllerTest, MergeOntoAnExistingSecretKeepsForeignKeys) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets",
+                  EsObject("db", "fake", {{"name", "shared"}, {"creationPolicy", "Merge"}}));
+  apiserver_.Seed("secrets", {{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"metadata", {{"name", "shared"}, {"namespace", kNs}}},
+                              {"type", "Opaque"},
+                              {"data", {{"foreign", Base64Encode("keep-me")}}}});
+  auto c = Start(false);
+  c->Process(Item("ss:team/fake"));
+  c->Process(Item("es:team/db"));
+
+  ASSERT_TRUE(ReadyIs("db", "True", "SecretSynced")) << Es("db")->dump();
+  std::optional<json> secret = Secret("shared");
+  EXPECT_EQ(DataOf(secret, "password"), "s3cret");
+  EXPECT_EQ(DataOf(secret, "foreign"), "keep-me");
+  EXPECT_FALSE((*secret)["metadata"].contains("ownerReferences"));
+
+  // Merge targets are read live each time; nothing changed, nothing is written.
+  const int writes = Writes();
+  c->Process(Item("es:team/db"));
+  EXPECT_EQ(Writes(), writes);
+}
+
+TEST_F(ControllerTest, MissingStoreFailsAndRetriesWithBackoff) {
+  FakeClock clock(SystemClock::Get()->NowMillis());
+  apiserver_.Seed("externalsecrets", EsObject("db", "nope"));
+  auto c = Start(true, &clock);
+
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "False", "SecretSyncedError"); }));
+  EXPECT_THAT(ReadyOf(Es("db"))->value("message", ""), HasSubstr("\"nope\""));
+  EXPECT_FALSE(Secret("db-secret").has_value());
+  ASSERT_TRUE(WaitFor([&] { return EventCount("db", "UpdateFailed") >= 1; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "db")) == 1;
+  }));
+
+  // The retry is a timer: it fires once the clock passes the first backoff (5 s).
+  clock.AdvanceMillis(op::BackoffDelay(1));
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "db")).value_or(0) >= 2;
+  }));
+
+  // The store appears: once validated, its users are synced at once.
+  apiserver_.Seed("secretstores", FakeStoreObject("nope", "db/password", "found"));
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "found"; }));
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
+}
+
+TEST_F(ControllerTest, StoreNotReadyFailsWithoutTouchingTheSecret) {
+  json store = FakeStoreObject("down", "db/password", "s3cret");
+  store["status"] = {{"conditions",
+                      {{{"type", "Ready"},
+                        {"status", "False"},
+                        {"reason", "ValidationFailed"},
+                        {"message", "unable to validate store"},
+                        {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}};
+  apiserver_.Seed("secretstores", store);
+  apiserver_.Seed("externalsecrets", EsObject("db", "down"));
+  auto c = Start(false);
+  c->Process(Item("es:team/db"));  // the store is not validated: its status says not ready
+
+  ASSERT_TRUE(ReadyIs("db", "False", "SecretSyncedError")) << Es("db")->dump();
+  EXPECT_THAT(ReadyOf(Es("db"))->value("message", ""), HasSubstr("not ready"));
+  EXPECT_FALSE(Secret("db-secret").has_value());
+  EXPECT_EQ(Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "db")), 1);
+  EXPECT_EQ(Sample(c->metrics(),
+                   "externalsecret_status_condition{name=\"db\",namespace=\"team\","
+                   "condition=\"Ready\",status=\"False\"}"),
+            1);
+}
+
+TEST_F(ControllerTest, ASecretDeletedByHandIsRecreated) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(true);
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "s3cret"; }));
+  const std::string uid = (*Secret("db-secret"))["metadata"].value("uid", "");
+
+  ASSERT_TRUE(client_->Delete(kube::SecretsRef(kNs, "db-secret")).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    std::optional<json> secret = Secret("db-secret");
+    return secret && (*secret)["metadata"].value("uid", "") != uid;
+  }));
+  EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
+}
+
+TEST_F(ControllerTest, ASecretDeletedRightAfterItsCreationIsRecreated) {
+  // Deterministic: the Secret watch is held back, so the creation and the deletion reach the
+  // cache together, with no reconcile in between.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false;
+  int held = 0;
+  apiserver_.SetOverride(
+      [&](const kube::testing::FakeApiserver::Recorded& r) -> std::optional<http::Response> {
+        if (r.method != "GET" || !r.query.count("watch") || !r.path.ends_with("/secrets")) {
+          return std::nullopt;
+        }
+        std::unique_lock lock(mu);
+        ++held;
+        cv.notify_all();
+        cv.wait(lock, [&] { return !hold; });
+        --held;
+        return std::nullopt;
+      });
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(false);
+  {
+    std::unique_lock lock(mu);
+    hold = true;
+    ASSERT_TRUE(cv.wait_for(lock, kDeadline, [&] { return held > 0; }));
+  }
+  c->Process(Item("ss:team/fake"));
+  c->Process(Item("es:team/db"));
+  ASSERT_TRUE(Secret("db-secret").has_value());
+  ASSERT_TRUE(client_->Delete(kube::SecretsRef(kNs, "db-secret")).ok());
+  {
+    std::lock_guard lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(WaitForQueued(*c));  // the watch delivered the creation (and the deletion)
+
+  ASSERT_TRUE(WaitFor([&] {
+    c->Process(Item("es:team/db"));
+    return Secret("db-secret").has_value();
+  }));
+  EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
+  apiserver_.SetOverride(nullptr);
+}
+
+TEST_F(ControllerTest, InvalidSpecIsReportedInTheStatus) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  json es = EsObject("bad", "fake");
+  es["spec"].erase("data");
+  apiserver_.Seed("externalsecrets", es);
+  auto c = Start(true);
+
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("bad", "False", "SecretSyncedError"); }));
+  EXPECT_THAT(ReadyOf(Es("bad"))->value("message", ""), HasSubstr("invalid ExternalSecret"));
+  EXPECT_FALSE(Secret("bad-secret").has_value());
+  ASSERT_TRUE(WaitFor([&] {
+    return Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "bad")) == 1;
+  }));
+}
+
+TEST_F(ControllerTest, DeletingTheExternalSecretRemovesItsMetrics) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  apiserver_.Seed("externalsecrets", EsObject("other", "fake"));
+  auto c = Start(true);
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadyIs("db", "True", "SecretSynced") && ReadyIs("other", "True", "SecretSynced");
+  }));
+  ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"db\"") != std::string::npos; }));
+
+  ASSERT_TRUE(client_->Delete(ExternalSecretsRef(kNs, "db")).ok());
+  ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"db\"") == std::string::npos; }))
+      << c->metrics();
+  EXPECT_NE(c->metrics().find("name=\"other\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace coffer::controller
