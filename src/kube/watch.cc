@@ -58,7 +58,8 @@ Status Watch(Client& client, const ResourceRef& ref, const WatchOptions& options
   add("labelSelector", options.label_selector);
   add("fieldSelector", options.field_selector);
   if (options.allow_bookmarks) q += "&allowWatchBookmarks=true";
-  if (options.timeout_seconds > 0) q += "&timeoutSeconds=" + std::to_string(options.timeout_seconds);
+  if (options.timeout_seconds > 0)
+    q += "&timeoutSeconds=" + std::to_string(options.timeout_seconds);
   Status parse_error;
   Status st = client.StreamLines(
       ref.WithName("").Path() + q,
@@ -80,7 +81,8 @@ Json KeepMetadataOnly(const Json& object) {
   for (const char* key : {"apiVersion", "kind", "metadata"}) {
     if (object.contains(key)) out[key] = object[key];
   }
-  if (out.contains("metadata") && out["metadata"].is_object()) out["metadata"].erase("managedFields");
+  if (out.contains("metadata") && out["metadata"].is_object())
+    out["metadata"].erase("managedFields");
   return out;
 }
 
@@ -95,7 +97,9 @@ std::string ObjectKey(const Json& object) {
 
 Informer::Informer(Client& client, ResourceRef ref, InformerOptions options,
                    InformerHandlers handlers)
-    : client_(client), ref_(std::move(ref)), options_(std::move(options)),
+    : client_(client),
+      ref_(std::move(ref)),
+      options_(std::move(options)),
       handlers_(std::move(handlers)) {}
 
 Informer::~Informer() { Stop(); }
@@ -125,14 +129,21 @@ std::optional<Json> Informer::Get(const std::string& ns, const std::string& name
   std::lock_guard<std::mutex> lock(mu_);
   auto it = items_.find(ns.empty() ? name : ns + "/" + name);
   if (it == items_.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
+}
+
+std::shared_ptr<const Json> Informer::GetShared(const std::string& ns,
+                                                const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = items_.find(ns.empty() ? name : ns + "/" + name);
+  return it == items_.end() ? nullptr : it->second;
 }
 
 std::vector<Json> Informer::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
   out.reserve(items_.size());
-  for (const auto& [key, object] : items_) out.push_back(object);
+  for (const auto& [key, object] : items_) out.push_back(*object);
   return out;
 }
 
@@ -202,44 +213,60 @@ Status Informer::ListAndReplace() {
   lo.label_selector = options_.label_selector;
   lo.field_selector = options_.field_selector;
   lo.limit = options_.page_size;
-  COFFER_ASSIGN_OR_RETURN(Json list, client_.ListAll(ref_, lo));
-  // List items carry no apiVersion/kind; restore them from the list's own.
-  std::string kind = list.value("kind", "");
-  if (kind.size() > 4 && kind.ends_with("List")) {
-    kind.resize(kind.size() - 4);
-  } else {
-    kind.clear();  // a generic "List": the items' kind is unknown
-  }
-  const std::string api_version = list.value("apiVersion", "");
+  // Page by page, so that only one page of raw objects is in memory next to the cache.
+  std::map<std::string, Item> fresh;
+  std::string list_resource_version;
+  std::string kind;
+  std::string api_version;
+  bool first = true;
+  do {
+    COFFER_ASSIGN_OR_RETURN(Json page, client_.List(ref_, lo));
+    if (first) {
+      // List items carry no apiVersion/kind; restore them from the list's own.
+      kind = page.value("kind", "");
+      if (kind.size() > 4 && kind.ends_with("List")) {
+        kind.resize(kind.size() - 4);
+      } else {
+        kind.clear();  // a generic "List": the items' kind is unknown
+      }
+      api_version = page.value("apiVersion", "");
+      list_resource_version = ResourceVersionOf(page);
+      first = false;
+    }
+    if (auto items = page.find("items"); items != page.end() && items->is_array()) {
+      for (Json& item : *items) {
+        if (!item.contains("kind") && !kind.empty()) item["kind"] = kind;
+        if (!item.contains("apiVersion") && !api_version.empty()) item["apiVersion"] = api_version;
+        auto kept = std::make_shared<const Json>(options_.transform ? options_.transform(item)
+                                                                    : std::move(item));
+        std::string key = ObjectKey(*kept);
+        fresh.emplace(std::move(key), std::move(kept));
+      }
+    }
+    lo.continue_token = page.contains("metadata") ? page["metadata"].value("continue", "") : "";
+    lo.resource_version.clear();  // the continue token pins the snapshot
+  } while (!lo.continue_token.empty());
 
-  std::map<std::string, Json> fresh;
-  for (Json& item : list["items"]) {
-    if (!item.contains("kind") && !kind.empty()) item["kind"] = kind;
-    if (!item.contains("apiVersion") && !api_version.empty()) item["apiVersion"] = api_version;
-    Json kept = options_.transform ? options_.transform(item) : std::move(item);
-    std::string key = ObjectKey(kept);
-    fresh.emplace(std::move(key), std::move(kept));
-  }
-  std::map<std::string, Json> old;
+  std::map<std::string, Item> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     old.swap(items_);
-    items_ = fresh;
-    resource_version_ = ResourceVersionOf(list);
+    items_ = fresh;  // copies pointers, not objects
+    resource_version_ = list_resource_version;
     ++relists_;
     synced_ = true;
   }
   synced_cv_.notify_all();
   for (const auto& [key, object] : old) {
-    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(object);
+    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(*object);
   }
   for (const auto& [key, object] : fresh) {
     auto it = old.find(key);
     if (it == old.end()) {
-      if (handlers_.on_add) handlers_.on_add(object);
-    } else if (ResourceVersionOf(it->second) != ResourceVersionOf(object) &&
+      if (handlers_.on_add) handlers_.on_add(*object);
+    } else if (ResourceVersionOf(*it->second) != ResourceVersionOf(*object) &&
                handlers_.on_update) {
-      handlers_.on_update(it->second, object);
+      handlers_.on_update(*it->second, *object);
     }
   }
   return Status::Ok();
@@ -278,9 +305,10 @@ void Informer::Apply(const WatchEvent& event) {
     if (!rv.empty()) resource_version_ = rv;
     return;
   }
-  Json object = options_.transform ? options_.transform(event.object) : event.object;
-  const std::string key = ObjectKey(object);
-  std::optional<Json> old;
+  auto object = std::make_shared<const Json>(options_.transform ? options_.transform(event.object)
+                                                                : event.object);
+  const std::string key = ObjectKey(*object);
+  Item old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!rv.empty()) resource_version_ = rv;
@@ -293,11 +321,11 @@ void Informer::Apply(const WatchEvent& event) {
     }
   }
   if (event.type == WatchEventType::kDeleted) {
-    if (handlers_.on_delete) handlers_.on_delete(object);
+    if (handlers_.on_delete) handlers_.on_delete(*object);
   } else if (old) {
-    if (handlers_.on_update) handlers_.on_update(*old, object);
+    if (handlers_.on_update) handlers_.on_update(*old, *object);
   } else if (handlers_.on_add) {
-    handlers_.on_add(object);
+    handlers_.on_add(*object);
   }
 }
 

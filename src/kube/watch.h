@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -35,7 +36,7 @@ struct WatchOptions {
   std::string label_selector;
   std::string field_selector;
   bool allow_bookmarks = true;
-  int timeout_seconds = 300;     // the server ends the watch after this; 0: server default
+  int timeout_seconds = 300;  // the server ends the watch after this; 0: server default
 };
 
 // Streams the events of `ref` (a collection; ns empty for all namespaces) to `on_event` until the
@@ -57,11 +58,11 @@ struct InformerHandlers {
 struct InformerOptions {
   std::string label_selector;
   std::string field_selector;
-  std::int64_t page_size = 500;                      // Default: 500 items per list page.
-  int watch_timeout_seconds = 300;                   // Default: 5 minutes per watch request.
-  std::chrono::milliseconds min_backoff{200};        // Default: 200 ms after the first failure,
-  std::chrono::milliseconds max_backoff{30000};      // doubling up to 30 s.
-  std::function<Json(const Json&)> transform;        // Default: none (objects kept whole).
+  std::int64_t page_size = 500;                  // Default: 500 items per list page.
+  int watch_timeout_seconds = 300;               // Default: 5 minutes per watch request.
+  std::chrono::milliseconds min_backoff{200};    // Default: 200 ms after the first failure,
+  std::chrono::milliseconds max_backoff{30000};  // doubling up to 30 s.
+  std::function<Json(const Json&)> transform;    // Default: none (objects kept whole).
 };
 
 // List+watch cache of one resource. Handlers run on the informer's thread, one at a time, after
@@ -85,6 +86,8 @@ class Informer {
 
   // A copy of the cached object "ns/name" (or "name" when cluster-scoped).
   std::optional<Json> Get(const std::string& ns, const std::string& name) const;
+  // The cached object itself, shared and immutable (no copy); nullptr when absent.
+  std::shared_ptr<const Json> GetShared(const std::string& ns, const std::string& name) const;
   std::vector<Json> List() const;
   std::string last_resource_version() const;
   int relists() const;  // lists done, the first included
@@ -103,7 +106,10 @@ class Informer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable synced_cv_;
-  std::map<std::string, Json> items_;  // key: ns/name
+  // Objects are immutable once cached and shared with readers, so a list, a handler call or a
+  // GetShared() never copies them.
+  using Item = std::shared_ptr<const Json>;
+  std::map<std::string, Item> items_;  // key: ns/name
   std::string resource_version_;
   bool synced_ = false;
   int relists_ = 0;
