@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <malloc.h>
 #include <memory>
 #include <random>
 #include <signal.h>
@@ -117,7 +118,9 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
       if (stop.stop_requested()) return;
     }
     synced = true;
-    spdlog::info("caches synced");
+    // The first lists were the memory peak; hand what they left behind back to the system.
+    ::malloc_trim(0);
+    spdlog::info("caches synced ({} KiB of heap in use)", ::mallinfo2().uordblks / 1024);
     if (!cfg.enable_leader_election) {
       controller.StartWorkers();
       return;
@@ -165,6 +168,10 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
 
 int RunOperator(const config::RawValues& flags) {
   DisableCoreDumps();
+  // Two malloc arenas instead of one per thread (up to 8 per core): the workers and informers
+  // all allocate, and per-thread arenas would each keep their own free memory (RSS) for the
+  // life of the process. Contention is negligible at the operator's allocation rate.
+  ::mallopt(M_ARENA_MAX, 2);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);

@@ -1,5 +1,6 @@
 #include "controller/backends.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -16,7 +17,7 @@ const Clock* ClockOf(const BackendOptions& options) {
 
 provider::SharedFetcher::Options FetcherOptions(const BackendOptions& options) {
   provider::SharedFetcher::Options o;
-  o.max_age = options.share_window;
+  o.max_age = std::max(options.share_window, options.value_retention);
   o.clock = ClockOf(options);
   return o;
 }

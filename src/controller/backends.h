@@ -37,8 +37,12 @@ struct BackendOptions {
   provider::AwsCredentials env_credentials;
   // Default: 5 minutes. How long a built provider (and the credentials it read) is reused.
   std::chrono::milliseconds provider_ttl{300'000};
-  // Default: 10 s. How long a fetched value may answer other ExternalSecrets' periodic refreshes.
+  // Default: 10 s. How old a fetched value may be and still answer another ExternalSecret's
+  // periodic refresh (event-driven syncs only share values fetched after their event).
   std::chrono::milliseconds share_window{10'000};
+  // Default: 2 minutes. How long a fetched value is kept to answer later syncs at all (the
+  // sharing rules above decide whether it may); bounds the values held in memory.
+  std::chrono::milliseconds value_retention{120'000};
   // Default: 10 s. Timeout of one backend call.
   std::chrono::milliseconds request_timeout{10'000};
   // Default: SystemClock.

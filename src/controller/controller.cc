@@ -24,6 +24,8 @@ constexpr std::string_view kSecretOverlay = "secret:";
 constexpr std::string_view kStatusFieldManager = "coffer-operator";
 // How long a namespace's labels are reused for ClusterSecretStore namespace selectors.
 constexpr std::int64_t kNamespaceLabelsTtlMs = 30'000;
+// Objects per list page: small pages keep the memory peak of the first list low.
+constexpr std::int64_t kListPageSize = 100;
 // How often a write is re-planned after the cache proved stale (AlreadyExists, Conflict).
 constexpr int kMaxWriteAttempts = 3;
 
@@ -151,6 +153,7 @@ Controller::~Controller() { Stop(); }
 void Controller::StartInformers() {
   kube::InformerOptions es_options;
   es_options.transform = WithoutManagedFields;
+  es_options.page_size = kListPageSize;
   external_secrets_ = std::make_unique<kube::Informer>(
       client_, ExternalSecretsRef(options_.namespace_), es_options,
       kube::InformerHandlers{
@@ -178,6 +181,7 @@ void Controller::StartInformers() {
   kube::InformerOptions secret_options;
   secret_options.label_selector = std::string(op::kLabelManaged) + "=true";
   secret_options.transform = WithoutManagedFields;
+  secret_options.page_size = kListPageSize;
   secrets_ = std::make_unique<kube::Informer>(
       client_, kube::SecretsRef(options_.namespace_), secret_options,
       kube::InformerHandlers{[this](const json& o) { OnSecret(o); },
