@@ -1,0 +1,1254 @@
+#!/usr/bin/python3
+"""The `coffer operator` benchmark: many ExternalSecrets against a real apiserver and coffer.
+
+  operator_bench.py run WORK_DIR RESULTS_MD     (bench/operator/run.sh calls this)
+  operator_bench.py report WORK_DIR RESULTS_MD  (rewrites the report from WORK_DIR/rounds.jsonl)
+
+Each round starts from nothing: a fresh `coffer server --dev` (server defaults: auditing on), a
+fresh control plane (tools/kube/control-plane.sh: etcd, kube-apiserver 1.20,
+kube-controller-manager) with deploy/crds/ applied, and then:
+
+  1. coffer: IAM user `opbench` holding only the seed guide's ExternalSecretsPolicy, and
+     OPBENCH_KEYS secrets ml-platform/opbench/key-NN, each a JSON value with a `password`;
+  2. Kubernetes: namespace coffer-bench with a Secret holding the user's access key, namespaces
+     opbench-NN, and the store(s): variant `cluster` = one ClusterSecretStore (aws provider,
+     endpoint = coffer, auth.secretRef with namespace coffer-bench on the refs); variant
+     `namespaced` = one SecretStore per namespace, the key copied into each namespace;
+  3. the operator is started once to validate the store(s) (they must turn Ready=True), then
+     stopped with SIGTERM;
+  4. OPBENCH_EXTERNALSECRETS ExternalSecrets (refreshInterval 1h, one `data` entry each:
+     property `password` of key-(i mod KEYS)) are created in bulk with the operator STOPPED
+     (OPBENCH_START=after, the default) and a fresh operator process is started; the clock starts
+     when it is spawned. With OPBENCH_START=before the operator keeps running and the clock starts
+     when the bulk create begins;
+  5. the apiserver is polled every OPBENCH_POLL_MS (200) ms: the list of ExternalSecrets (count of
+     Ready=True) and of the managed target Secrets, and the operator's RSS from /proc;
+  6. once all are Ready: the operator's externalsecret_provider_api_calls_count{call=
+     "GetSecretValue"} and coffer's coffer_requests_total{action="GetSecretValue"} deltas, and
+     every target Secret's password is compared with the value in coffer;
+  7. a second refresh round: every key gets a NEW value in coffer (PutSecretValue), all
+     ExternalSecrets are annotated force-sync=<now> (`kubectl annotate ... --all`, one kubectl per
+     namespace, in parallel); measured until every ExternalSecret reports a new
+     syncedResourceVersion and every target Secret holds the new value; calls counted again;
+  8. VmHWM of the operator, SIGTERM (must exit 0), everything stopped.
+
+Every process started is recorded in WORK_DIR/pids (pid and a marker of its command line) so that
+run.sh's trap can stop what a crashed driver left behind. Secret values never reach a log or the
+report.
+"""
+
+import base64
+import http.client
+import json
+import os
+import random
+import re
+import secrets as pysecrets
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+CONTROL_PLANE = os.path.join(REPO, "tools", "kube", "control-plane.sh")
+CRD_DIR = os.path.join(REPO, "deploy", "crds")
+REGION = "us-east-1"
+ACCOUNT_ID = "000000000000"
+GROUP = "external-secrets.io"
+API = f"/apis/{GROUP}/v1"
+MANAGED_LABEL = "reconcile.external-secrets.io/managed"
+CRED_NS = "coffer-bench"
+CRED_SECRET = "coffer-credentials"
+STORE_NAME = "coffer"
+KEY_PREFIX = "ml-platform/opbench/key-"
+PARTIAL_METADATA = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
+
+# Targets (the issue): every ExternalSecret Ready within 30 s, operator peak RSS under 50 MB, one
+# backend call per distinct (store, key, version) and refresh round.
+READY_TARGET_S = 30.0
+RSS_TARGET_MB = 50.0  # decimal megabytes, 50,000,000 bytes
+MIB_TO_MB = 1.048576
+
+
+def env_int(name, default):
+    v = os.environ.get(name, "")
+    return int(v) if v.strip() else default
+
+
+def env_str(name, default):
+    v = os.environ.get(name, "")
+    return v.strip() if v.strip() else default
+
+
+class Config:
+    def __init__(self):
+        self.coffer_bin = env_str("COFFER_BIN", os.path.join(REPO, "build", "coffer"))
+        self.count = env_int("OPBENCH_EXTERNALSECRETS", 1000)
+        self.namespaces = env_int("OPBENCH_NAMESPACES", 10)
+        self.keys = env_int("OPBENCH_KEYS", 50)
+        self.rounds = env_int("OPBENCH_ROUNDS", 3)
+        self.variants = [v for v in env_str("OPBENCH_VARIANTS", "cluster,namespaced").split(",")
+                         if v]
+        self.start = env_str("OPBENCH_START", "after")
+        self.timeout = env_int("OPBENCH_TIMEOUT", 300)
+        self.poll_s = env_int("OPBENCH_POLL_MS", 200) / 1000.0
+        self.settle_s = env_int("OPBENCH_SETTLE_MS", 2000) / 1000.0
+        self.refresh = env_str("OPBENCH_REFRESH_INTERVAL", "1h")
+        self.create_threads = env_int("OPBENCH_CREATE_THREADS", 8)
+        self.root_key_id = env_str("COFFER_ROOT_ACCESS_KEY_ID", "AKIACOFFEROPBENCH001")
+        self.root_secret = env_str("COFFER_ROOT_SECRET_ACCESS_KEY",
+                                   "opbenchOpbenchOpbenchOpbenchOpbench00001")
+        for v in self.variants:
+            if v not in ("cluster", "namespaced"):
+                raise SystemExit(f"OPBENCH_VARIANTS: unknown variant {v!r}")
+        if self.start not in ("after", "before"):
+            raise SystemExit("OPBENCH_START must be 'after' or 'before'")
+        if self.count < 1 or self.namespaces < 1 or self.keys < 1 or self.rounds < 1:
+            raise SystemExit("OPBENCH_EXTERNALSECRETS/NAMESPACES/KEYS/ROUNDS must be >= 1")
+
+    def as_dict(self):
+        return {k: v for k, v in vars(self).items() if k not in ("root_secret",)}
+
+
+def log(msg):
+    print(f"[opbench {time.strftime('%H:%M:%S', time.gmtime())}] {msg}", file=sys.stderr,
+          flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ------------------------------------------------------------------------------------------------
+# Processes.
+
+class Procs:
+    """Every process this driver spawns, recorded in WORK/pids for run.sh's trap."""
+
+    def __init__(self, work):
+        self.path = os.path.join(work, "pids")
+        self.work = work
+
+    def spawn(self, args, log_path, env):
+        f = open(log_path, "ab")
+        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             env=env)
+        f.close()
+        with open(self.path, "a") as pf:
+            pf.write(f"{p.pid}\n")
+        return p
+
+    @staticmethod
+    def stop(p, timeout=30):
+        """SIGTERM, then SIGKILL after timeout; returns (exit code, seconds to exit, killed)."""
+        if p is None or p.poll() is not None:
+            return (None if p is None else p.returncode), 0.0, False
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout)
+            return rc, time.monotonic() - t0, False
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return p.returncode, time.monotonic() - t0, True
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "COFFER_", "KUBE", "OPBENCH_"))}
+    env.update(extra or {})
+    return env
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(port, path, timeout=5):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def proc_status(pid):
+    """VmRSS and VmHWM of pid in MiB (None when gone)."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    k, v = line.split(":", 1)
+                    out[k] = int(v.split()[0]) / 1024.0
+    except OSError:
+        return None
+    return out
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_s(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cpu_times():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
+def busy_pct(before, after):
+    total = after[1] - before[1]
+    return 100.0 * (after[0] - before[0]) / total if total > 0 else None
+
+
+def proc_threads(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Prometheus text.
+
+METRIC_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
+LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = METRIC_RE.match(line)
+        if not m:
+            continue
+        labels = dict(LABEL_RE.findall(m.group(2) or ""))
+        try:
+            value = float(m.group(3))
+        except ValueError:
+            continue
+        out.append((m.group(1), labels, value))
+    return out
+
+
+def metric_sum(samples, name, **match):
+    return sum(v for n, labels, v in samples
+               if n == name and all(labels.get(k) == want for k, want in match.items()))
+
+
+# ------------------------------------------------------------------------------------------------
+# coffer.
+
+class Coffer:
+    def __init__(self, cfg, procs, work):
+        self.cfg = cfg
+        self.procs = procs
+        self.work = work
+        self.proc = None
+        self.port = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        data = os.path.join(self.work, "coffer-data")
+        os.makedirs(data, mode=0o700, exist_ok=True)
+        port_file = os.path.join(self.work, "coffer.port")
+        env = clean_env({"COFFER_ROOT_ACCESS_KEY_ID": self.cfg.root_key_id,
+                         "COFFER_ROOT_SECRET_ACCESS_KEY": self.cfg.root_secret})
+        args = [self.cfg.coffer_bin, "server", "--dev", "--listen", "127.0.0.1:0", "--port-file",
+                port_file, "--data-dir", data]
+        self.proc = self.procs.spawn(args, os.path.join(self.work, "coffer.log"), env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"coffer server exited ({self.proc.returncode}); see "
+                                 f"{self.work}/coffer.log")
+            try:
+                text = open(port_file).read().strip()
+                if text:
+                    self.port = int(text)
+                    if http_get(self.port, "/healthz", 1)[0] == 200:
+                        return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise BenchError("coffer server did not become healthy in 30 s")
+
+    def client(self, service, key_id=None, secret=None):
+        import boto3
+        import botocore.config
+        return boto3.client(service, endpoint_url=self.url, region_name=REGION,
+                            aws_access_key_id=key_id or self.cfg.root_key_id,
+                            aws_secret_access_key=secret or self.cfg.root_secret,
+                            config=botocore.config.Config(retries={"max_attempts": 3}))
+
+    def metrics(self):
+        status, body = http_get(self.port, "/metrics")
+        if status != 200:
+            raise BenchError(f"coffer /metrics answered {status}")
+        return parse_metrics(body.decode())
+
+    def get_calls(self):
+        return metric_sum(self.metrics(), "coffer_requests_total", action="GetSecretValue")
+
+    def make_user(self):
+        """IAM user opbench with only the seed guide's ExternalSecretsPolicy; its access key."""
+        iam = self.client("iam")
+        iam.create_user(UserName="opbench")
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+                       "secretsmanager:ListSecrets"],
+            "Resource": [f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:ml-platform/*"]}]}
+        iam.create_policy(PolicyName="ExternalSecretsPolicy", PolicyDocument=json.dumps(policy))
+        iam.attach_user_policy(UserName="opbench",
+                               PolicyArn=f"arn:aws:iam::{ACCOUNT_ID}:policy/ExternalSecretsPolicy")
+        key = iam.create_access_key(UserName="opbench")["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+    def stop(self):
+        return Procs.stop(self.proc)
+
+
+def new_values(n):
+    """n fresh JSON secret values with a random password each: (json string, password)."""
+    out = []
+    for i in range(n):
+        pw = pysecrets.token_urlsafe(24)
+        out.append((json.dumps({"username": f"app{i:02d}", "password": pw,
+                                "host": f"db-{i:02d}.opbench.internal", "port": 5432}), pw))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# The apiserver.
+
+class ApiError(BenchError):
+    def __init__(self, status, method, path, body):
+        super().__init__(f"{method} {path}: HTTP {status}: {body[:300]!r}")
+        self.status = status
+
+
+class Kube:
+    def __init__(self, kube_dir):
+        self.dir = kube_dir
+        self.env = {}
+        with open(os.path.join(kube_dir, "env")) as f:
+            for line in f:
+                m = re.match(r"export (\w+)=(.*)$", line.strip())
+                if m:
+                    self.env[m.group(1)] = m.group(2)
+        u = urllib.parse.urlparse(self.env["KUBE_APISERVER_URL"])
+        self.host, self.port = u.hostname, u.port
+        self.ctx = ssl.create_default_context(cafile=self.env["KUBE_CA_FILE"])
+        self.token = self.env["KUBE_TOKEN"]
+        self.kubeconfig = self.env["KUBECONFIG"]
+        self.local = threading.local()
+        self.counts = {}  # (verb, what) -> requests this benchmark made
+        self.lock = threading.Lock()
+
+    def _conn(self):
+        c = getattr(self.local, "conn", None)
+        if c is None:
+            c = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=60)
+            self.local.conn = c
+        return c
+
+    def request(self, method, path, body=None, content_type="application/json",
+                accept="application/json", count_as=None):
+        data = None if body is None else (body if isinstance(body, bytes)
+                                          else json.dumps(body).encode())
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": accept}
+        if data is not None:
+            headers["Content-Type"] = content_type
+        if count_as:
+            with self.lock:
+                self.counts[count_as] = self.counts.get(count_as, 0) + 1
+        for attempt in range(3):
+            c = self._conn()
+            try:
+                c.request(method, path, body=data, headers=headers)
+                r = c.getresponse()
+                return r.status, r.read()
+            except (OSError, http.client.HTTPException):
+                c.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
+
+    def call(self, method, path, body=None, ok=(200, 201), **kw):
+        status, data = self.request(method, path, body, **kw)
+        if status not in ok:
+            raise ApiError(status, method, path, data)
+        return json.loads(data) if data else None
+
+    def create(self, path, obj):
+        return self.call("POST", path, obj, count_as=("POST", "setup"))
+
+    def metrics(self):
+        status, body = self.request("GET", "/metrics", accept="text/plain")
+        if status != 200:
+            raise BenchError(f"apiserver /metrics answered {status}")
+        return parse_metrics(body.decode())
+
+    def kubectl(self, *args, stdin=None, timeout=300):
+        env = clean_env({"KUBECONFIG": self.kubeconfig})
+        p = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, env=env,
+                           timeout=timeout)
+        if p.returncode != 0:
+            raise BenchError(f"kubectl {' '.join(args)} failed: {p.stderr.decode()[-600:]}")
+        return p.stdout.decode()
+
+
+def apiserver_requests(samples):
+    """apiserver_request_total summed by (verb, resource[/subresource])."""
+    out = {}
+    for name, labels, v in samples:
+        if name != "apiserver_request_total":
+            continue
+        res = labels.get("resource") or labels.get("subresource") or "-"
+        if labels.get("resource") and labels.get("subresource"):
+            res += "/" + labels["subresource"]
+        key = f"{labels.get('verb', '?')} {res}"
+        out[key] = out.get(key, 0) + v
+    return out
+
+
+def dict_delta(after, before):
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0) > 0}
+
+
+def condition(obj, ctype="Ready"):
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == ctype:
+            return c
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# The operator.
+
+class Operator:
+    def __init__(self, cfg, procs, work, kube, name):
+        self.cfg, self.procs, self.work, self.kube, self.name = cfg, procs, work, kube, name
+        self.port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(work, f"operator-{name}.log")
+        self.t_spawn = None
+
+    def start(self):
+        args = [self.cfg.coffer_bin, "operator", "--kubeconfig", self.kube.kubeconfig,
+                "--metrics-addr", f"127.0.0.1:{self.port}"]
+        self.t_spawn = time.monotonic()
+        self.proc = self.procs.spawn(args, self.log_path, clean_env())
+        return self.t_spawn
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        if not self.alive():
+            raise BenchError(f"the operator exited ({self.proc.returncode}); see {self.log_path}")
+
+    def healthy(self):
+        try:
+            return http_get(self.port, "/healthz", 1)[0] == 200
+        except OSError:
+            return False
+
+    def metrics(self):
+        status, body = http_get(self.port, "/metrics", 10)
+        if status != 200:
+            raise BenchError(f"operator /metrics answered {status}")
+        return parse_metrics(body.decode())
+
+    def calls(self):
+        s = self.metrics()
+        name = "externalsecret_provider_api_calls_count"
+        out = {}
+        for n, labels, v in s:
+            if n == name:
+                key = f"{labels.get('call', '?')}/{labels.get('status', '?')}"
+                out[key] = out.get(key, 0) + v
+        return out
+
+    def stop(self):
+        return Procs.stop(self.proc)
+
+    def log_summary(self):
+        lines = warn = err = 0
+        samples = []
+        try:
+            with open(self.log_path, errors="replace") as f:
+                for line in f:
+                    lines += 1
+                    low = line.lower()
+                    if "error" in low or "fail" in low:
+                        err += 1
+                        if len(samples) < 5:
+                            samples.append(line.strip()[:240])
+                    elif "warn" in low:
+                        warn += 1
+        except OSError:
+            pass
+        return {"lines": lines, "warn_lines": warn, "error_lines": err, "error_samples": samples}
+
+
+def get_calls_total(calls):
+    return sum(v for k, v in calls.items() if k.startswith("GetSecretValue/"))
+
+
+def get_calls_errors(calls):
+    return sum(v for k, v in calls.items()
+               if k.startswith("GetSecretValue/") and not k.endswith("/success"))
+
+
+# ------------------------------------------------------------------------------------------------
+# One round.
+
+def layout(cfg):
+    """[(namespace, name, key index)] for every ExternalSecret."""
+    out = []
+    base, extra = divmod(cfg.count, cfg.namespaces)
+    g = 0
+    for n in range(cfg.namespaces):
+        for j in range(base + (1 if n < extra else 0)):
+            out.append((f"opbench-{n:02d}", f"es-{j:04d}", g % cfg.keys))
+            g += 1
+    return out
+
+
+def expected_calls(cfg, variant, items):
+    if variant == "cluster":
+        return len({k for _, _, k in items})
+    return len({(ns, k) for ns, _, k in items})
+
+
+def store_spec(coffer_url, cred_namespace=None):
+    def ref(key):
+        r = {"name": CRED_SECRET, "key": key}
+        if cred_namespace:
+            r["namespace"] = cred_namespace
+        return r
+    return {"provider": {"aws": {
+        "service": "SecretsManager", "region": REGION, "endpoint": coffer_url,
+        "auth": {"secretRef": {"accessKeyIDSecretRef": ref("access-key-id"),
+                               "secretAccessKeySecretRef": ref("secret-access-key")}}}}}
+
+
+def es_object(cfg, variant, ns, name, key_index):
+    return {"apiVersion": f"{GROUP}/v1", "kind": "ExternalSecret",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"refreshInterval": cfg.refresh,
+                     "secretStoreRef": {"name": STORE_NAME,
+                                        "kind": "ClusterSecretStore" if variant == "cluster"
+                                        else "SecretStore"},
+                     "target": {"name": name, "creationPolicy": "Owner"},
+                     "data": [{"secretKey": "password",
+                               "remoteRef": {"key": f"{KEY_PREFIX}{key_index:02d}",
+                                             "property": "password"}}]}}
+
+
+class Poller:
+    """Snapshots of the ExternalSecrets, target Secrets and operator memory."""
+
+    def __init__(self, kube, items, op):
+        self.kube, self.op = kube, op
+        self.want = {(ns, name) for ns, name, _ in items}
+        self.key_of = {(ns, name): k for ns, name, k in items}
+        self.rss_max = 0.0
+        self.polls = 0
+
+    def list_es(self):
+        data = self.kube.call("GET", f"{API}/externalsecrets?resourceVersion=0",
+                              count_as=("LIST", "externalsecrets (benchmark poll)"))
+        out = {}
+        for o in data.get("items") or []:
+            md = o["metadata"]
+            out[(md["namespace"], md["name"])] = o
+        return out
+
+    def list_targets(self, with_data=False):
+        sel = urllib.parse.quote(f"{MANAGED_LABEL}=true")
+        path = f"/api/v1/secrets?labelSelector={sel}&resourceVersion=0"
+        if with_data:
+            data = self.kube.call("GET", path, count_as=("LIST", "secrets (benchmark poll)"))
+        else:
+            data = self.kube.call("GET", path, accept=PARTIAL_METADATA,
+                                  count_as=("LIST", "secrets (benchmark poll)"))
+        out = {}
+        for o in data.get("items") or []:
+            md = o["metadata"]
+            out[(md["namespace"], md["name"])] = o
+        return out
+
+    def sample_rss(self):
+        st = proc_status(self.op.proc.pid) if self.op and self.op.alive() else None
+        if st and "VmRSS" in st:
+            self.rss_max = max(self.rss_max, st["VmRSS"])
+        return st.get("VmRSS") if st else None
+
+    def es_counts(self, es, old_srv=None):
+        ready = refreshed = 0
+        reasons = {}
+        for key in self.want:
+            o = es.get(key)
+            c = condition(o) if o else None
+            if c is None:
+                reasons["(no condition)"] = reasons.get("(no condition)", 0) + 1
+                continue
+            if c.get("status") != "True":
+                r = f"{c.get('status')}/{c.get('reason')}"
+                reasons[r] = reasons.get(r, 0) + 1
+                continue
+            ready += 1
+            if old_srv is not None:
+                srv = (o.get("status") or {}).get("syncedResourceVersion")
+                if srv and srv != old_srv.get(key):
+                    refreshed += 1
+        return ready, refreshed, reasons
+
+
+def decode_password(secret):
+    v = (secret.get("data") or {}).get("password")
+    if v is None:
+        return None
+    try:
+        return base64.b64decode(v).decode()
+    except ValueError:
+        return None
+
+
+def check_values(poller, passwords):
+    """Compares every target Secret's password with the key's value in coffer."""
+    targets = poller.list_targets(with_data=True)
+    ok = wrong = missing = 0
+    for key in poller.want:
+        s = targets.get(key)
+        if s is None:
+            missing += 1
+            continue
+        if decode_password(s) == passwords[poller.key_of[key]]:
+            ok += 1
+        else:
+            wrong += 1
+    return {"ok": ok, "wrong": wrong, "missing": missing}
+
+
+def wait_for(pred, timeout, what, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(interval)
+    raise BenchError(f"timed out after {timeout} s waiting for {what}")
+
+
+def run_round(cfg, procs, variant, rnd, work):
+    rd = os.path.join(work, f"{variant}-{rnd}")
+    os.makedirs(rd, exist_ok=True)
+    items = layout(cfg)
+    namespaces = sorted({ns for ns, _, _ in items})
+    res = {"variant": variant, "round": rnd, "count": len(items), "namespaces": len(namespaces),
+           "keys": cfg.keys, "expected_calls": expected_calls(cfg, variant, items),
+           "start_mode": cfg.start, "complete": False}
+    coffer = Coffer(cfg, procs, rd)
+    kube_dir = os.path.join(rd, "kube")
+    kube = None
+    ops = []
+    try:
+        coffer.start()
+        log(f"[{variant} {rnd}] coffer server on {coffer.url}")
+        key_id, key_secret = coffer.make_user()
+        sm = coffer.client("secretsmanager")
+        values = new_values(cfg.keys)
+        for i, (v, _) in enumerate(values):
+            sm.create_secret(Name=f"{KEY_PREFIX}{i:02d}", SecretString=v)
+        passwords = [pw for _, pw in values]
+        # The user can read them (checks the policy and the key before anything else).
+        user_sm = coffer.client("secretsmanager", key_id, key_secret)
+        got = json.loads(user_sm.get_secret_value(SecretId=f"{KEY_PREFIX}00")["SecretString"])
+        if got["password"] != passwords[0]:
+            raise BenchError("the IAM user reads a different value than was written")
+
+        t = time.monotonic()
+        subprocess.run([CONTROL_PLANE, "start", kube_dir], check=True, stdout=subprocess.DEVNULL,
+                       stderr=open(os.path.join(rd, "control-plane.log"), "ab"))
+        res["control_plane_start_s"] = time.monotonic() - t
+        kube = Kube(kube_dir)
+        kube.kubectl("apply", "-f", CRD_DIR)
+        kube.kubectl("wait", "--for", "condition=established", "--timeout=60s", "crd", "--all")
+        log(f"[{variant} {rnd}] control plane up in {res['control_plane_start_s']:.1f} s, "
+            f"CRDs established")
+
+        cred = {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": CRED_SECRET},
+                "stringData": {"access-key-id": key_id, "secret-access-key": key_secret}}
+        for ns in [CRED_NS] + namespaces:
+            kube.create("/api/v1/namespaces",
+                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        # The service account admission needs a default ServiceAccount in no case here (no pods).
+        if variant == "cluster":
+            kube.create(f"/api/v1/namespaces/{CRED_NS}/secrets", cred)
+            kube.create(f"{API}/clustersecretstores",
+                        {"apiVersion": f"{GROUP}/v1", "kind": "ClusterSecretStore",
+                         "metadata": {"name": STORE_NAME},
+                         "spec": store_spec(coffer.url, CRED_NS)})
+            store_paths = [f"{API}/clustersecretstores/{STORE_NAME}"]
+        else:
+            store_paths = []
+            for ns in namespaces:
+                kube.create(f"/api/v1/namespaces/{ns}/secrets", cred)
+                kube.create(f"{API}/namespaces/{ns}/secretstores",
+                            {"apiVersion": f"{GROUP}/v1", "kind": "SecretStore",
+                             "metadata": {"name": STORE_NAME, "namespace": ns},
+                             "spec": store_spec(coffer.url)})
+                store_paths.append(f"{API}/namespaces/{ns}/secretstores/{STORE_NAME}")
+
+        # The store(s) must validate before anything is measured.
+        op = Operator(cfg, procs, rd, kube, "stores")
+        ops.append(op)
+        op.start()
+
+        def stores_ready():
+            op.check_alive()
+            for p in store_paths:
+                c = condition(kube.call("GET", p))
+                if not c or c.get("status") != "True":
+                    return False
+            return True
+        wait_for(stores_ready, 60, "the store(s) to be Ready")
+        log(f"[{variant} {rnd}] {len(store_paths)} store(s) Ready")
+
+        poller_items = items
+        if cfg.start == "after":
+            rc, secs, killed = op.stop()
+            res["store_operator_exit"] = rc
+            if rc != 0:
+                raise BenchError(f"the operator exited {rc} on SIGTERM (killed={killed})")
+
+        def bulk_create():
+            t0 = time.monotonic()
+            with ThreadPoolExecutor(cfg.create_threads) as ex:
+                list(ex.map(lambda it: kube.call(
+                    "POST", f"{API}/namespaces/{it[0]}/externalsecrets",
+                    es_object(cfg, variant, *it), count_as=("POST", "externalsecrets (bulk)")),
+                    poller_items))
+            return time.monotonic() - t0
+
+        coffer_before = coffer.get_calls()
+        api_before = None
+        if cfg.start == "after":
+            res["create_s"] = bulk_create()
+            log(f"[{variant} {rnd}] created {len(items)} ExternalSecrets in "
+                f"{res['create_s']:.1f} s (operator stopped)")
+            api_before = apiserver_requests(kube.metrics())
+            kube.counts = {}
+            op = Operator(cfg, procs, rd, kube, "measured")
+            ops.append(op)
+            cpu_before = 0.0
+            t0 = op.start()
+        else:
+            api_before = apiserver_requests(kube.metrics())
+            kube.counts = {}
+            cpu_before = proc_cpu_s(op.proc.pid) or 0.0
+            calls_before_op = op.calls()
+            t0 = time.monotonic()
+            creator = ThreadPoolExecutor(1)
+            fut = creator.submit(bulk_create)
+        op_calls_before = {} if cfg.start == "after" else calls_before_op
+
+        # ---- the initial sync -------------------------------------------------------------
+        cp_pids = {"apiserver": kube.env.get("KUBE_APISERVER_PID"), "etcd": kube.env.get("ETCD_PID"),
+                   "coffer": str(coffer.proc.pid)}
+        cp_before = {k: proc_cpu_s(int(p)) if p else None for k, p in cp_pids.items()}
+        machine_before = cpu_times()
+        poller = Poller(kube, items, op)
+        timeline = []
+        t_healthz = t_first = t_half = t_ready = t_secrets = None
+        deadline = t0 + cfg.timeout
+        last_reasons = {}
+        while True:
+            now = time.monotonic()
+            op.check_alive()
+            if t_healthz is None and op.healthy():
+                t_healthz = time.monotonic() - t0
+            es = poller.list_es()
+            targets = poller.list_targets()
+            rss = poller.sample_rss()
+            ready, _, last_reasons = poller.es_counts(es)
+            n_targets = sum(1 for k in poller.want if k in targets)
+            el = time.monotonic() - t0
+            timeline.append((round(el, 3), ready, n_targets, None if rss is None else round(rss, 1)))
+            if ready and t_first is None:
+                t_first = el
+            if ready * 2 >= len(items) and t_half is None:
+                t_half = el
+            if ready == len(items) and t_ready is None:
+                t_ready = el
+            if n_targets == len(items) and t_secrets is None:
+                t_secrets = el
+            if t_ready is not None and t_secrets is not None:
+                break
+            if now > deadline:
+                log(f"[{variant} {rnd}] TIMEOUT after {cfg.timeout} s: {ready}/{len(items)} "
+                    f"Ready, {n_targets} targets; not ready: {last_reasons}")
+                break
+            time.sleep(max(0.0, cfg.poll_s - (time.monotonic() - now)))
+        if cfg.start == "before":
+            res["create_s"] = fut.result()
+            creator.shutdown()
+        res.update({"healthz_s": t_healthz, "first_ready_s": t_first, "half_ready_s": t_half,
+                    "all_ready_s": t_ready, "all_targets_s": t_secrets,
+                    "ready_at_end": ready, "not_ready_reasons": last_reasons,
+                    "polls": len(timeline)})
+        with open(os.path.join(rd, "timeline.json"), "w") as f:
+            json.dump(timeline, f)
+        # Memory growth while syncing: RSS at the first sample with a Ready ExternalSecret (the
+        # informer caches are filled by then) and at the sample where all were Ready.
+        first = next((e for e in timeline if e[1] > 0 and e[3] is not None), None)
+        last = next((e for e in timeline if e[1] == len(items) and e[3] is not None), None)
+        if first:
+            res["rss_first_ready_mb"] = first[3]
+            res["rss_start_mb"] = timeline[0][3]
+        if first and last and last[1] > first[1]:
+            res["rss_per_es_kib"] = (last[3] - first[3]) * 1024 / (last[1] - first[1])
+        log(f"[{variant} {rnd}] all Ready after {fmt_s(t_ready)}, all targets after "
+            f"{fmt_s(t_secrets)} (/healthz {fmt_s(t_healthz)}, first Ready {fmt_s(t_first)}, "
+            f"half {fmt_s(t_half)})")
+
+        machine_after = cpu_times()
+        res["sync_cpu_s"] = (proc_cpu_s(op.proc.pid) or 0.0) - cpu_before
+        res["sync_machine_busy_pct"] = busy_pct(machine_before, machine_after)
+        res["sync_other_cpu_s"] = {k: (proc_cpu_s(int(p)) or 0.0) - (cp_before[k] or 0.0)
+                                   for k, p in cp_pids.items() if p and cp_before[k] is not None}
+        time.sleep(cfg.settle_s)
+        op.check_alive()
+        op_calls = op.calls()
+        res["sync_calls"] = {k: op_calls.get(k, 0) - op_calls_before.get(k, 0) for k in op_calls}
+        res["sync_get_calls"] = get_calls_total(res["sync_calls"])
+        res["sync_get_errors"] = get_calls_errors(res["sync_calls"])
+        coffer_after = coffer.get_calls()
+        res["sync_coffer_get_calls"] = coffer_after - coffer_before
+        api_after = apiserver_requests(kube.metrics())
+        res["sync_apiserver"] = dict_delta(api_after, api_before)
+        res["sync_bench_requests"] = {f"{v} {w}": n for (v, w), n in kube.counts.items()}
+        st = proc_status(op.proc.pid) or {}
+        res["sync_hwm_mb"] = st.get("VmHWM")
+        res["sync_rss_mb"] = st.get("VmRSS")
+        res["sync_rss_sampled_max_mb"] = poller.rss_max
+        res["threads"] = proc_threads(op.proc.pid)
+        res["sync_values"] = check_values(poller, passwords)
+        log(f"[{variant} {rnd}] GetSecretValue calls: operator {res['sync_get_calls']:.0f} "
+            f"(expected {res['expected_calls']}), coffer {res['sync_coffer_get_calls']:.0f}; "
+            f"VmHWM {fmt_mb(res['sync_hwm_mb'])}; values {res['sync_values']}")
+
+        # ---- the second round: new values, force-sync --------------------------------------
+        if t_ready is not None:
+            es = poller.list_es()
+            old_srv = {k: (o.get("status") or {}).get("syncedResourceVersion")
+                       for k, o in es.items()}
+            values2 = new_values(cfg.keys)
+            for i, (v, _) in enumerate(values2):
+                sm.put_secret_value(SecretId=f"{KEY_PREFIX}{i:02d}", SecretString=v)
+            passwords2 = [pw for _, pw in values2]
+            op_calls_before = op.calls()
+            coffer_before = coffer.get_calls()
+            api_before = apiserver_requests(kube.metrics())
+            kube.counts = {}
+            cpu_before = proc_cpu_s(op.proc.pid) or 0.0
+            stamp = str(int(time.time()))
+            t1 = time.monotonic()
+            env = clean_env({"KUBECONFIG": kube.kubeconfig})
+            annotators = [subprocess.Popen(
+                ["kubectl", "annotate", f"externalsecrets.{GROUP}", "--all", "-n", ns,
+                 f"force-sync={stamp}", "--overwrite"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                for ns in namespaces]
+            t_annotated = None
+            t_refreshed = t_values = None
+            deadline = t1 + cfg.timeout
+            good = 0
+            while True:
+                now = time.monotonic()
+                op.check_alive()
+                if t_annotated is None and all(a.poll() is not None for a in annotators):
+                    t_annotated = time.monotonic() - t1
+                    for a in annotators:
+                        if a.returncode != 0:
+                            raise BenchError("kubectl annotate failed: "
+                                             + a.stderr.read().decode()[-400:])
+                es = poller.list_es()
+                poller.sample_rss()
+                _, refreshed, reasons = poller.es_counts(es, old_srv)
+                el = time.monotonic() - t1
+                if refreshed == len(items) and t_refreshed is None:
+                    t_refreshed = el
+                if t_values is None:
+                    targets = poller.list_targets(with_data=True)
+                    good = sum(1 for k in poller.want if k in targets and
+                               decode_password(targets[k]) == passwords2[poller.key_of[k]])
+                    if good == len(items):
+                        t_values = el
+                if t_refreshed is not None and t_values is not None and t_annotated is not None:
+                    break
+                if now > deadline:
+                    log(f"[{variant} {rnd}] force-sync TIMEOUT: {refreshed} refreshed, {good} "
+                        f"new values; {reasons}")
+                    break
+                time.sleep(max(0.0, cfg.poll_s - (time.monotonic() - now)))
+            for a in annotators:
+                if a.poll() is None:
+                    a.kill()
+                a.wait()
+                a.stderr.close()
+            res.update({"annotate_s": t_annotated, "refreshed_s": t_refreshed,
+                        "new_values_s": t_values})
+            time.sleep(cfg.settle_s)
+            op.check_alive()
+            op_calls = op.calls()
+            res["force_calls"] = {k: op_calls.get(k, 0) - op_calls_before.get(k, 0)
+                                  for k in op_calls}
+            res["force_get_calls"] = get_calls_total(res["force_calls"])
+            res["force_get_errors"] = get_calls_errors(res["force_calls"])
+            res["force_coffer_get_calls"] = coffer.get_calls() - coffer_before
+            res["force_apiserver"] = dict_delta(apiserver_requests(kube.metrics()), api_before)
+            res["force_bench_requests"] = {f"{v} {w}": n for (v, w), n in kube.counts.items()}
+            res["force_cpu_s"] = (proc_cpu_s(op.proc.pid) or 0.0) - cpu_before
+            res["force_values"] = check_values(poller, passwords2)
+            log(f"[{variant} {rnd}] force-sync: annotated in {fmt_s(t_annotated)}, all refreshed "
+                f"after {fmt_s(t_refreshed)}, new values after {fmt_s(t_values)}; GetSecretValue "
+                f"calls operator "
+                f"{res['force_get_calls']:.0f}, coffer {res['force_coffer_get_calls']:.0f}; "
+                f"values {res['force_values']}")
+
+        st = proc_status(op.proc.pid) or {}
+        res["end_hwm_mb"] = st.get("VmHWM")
+        res["rss_sampled_max_mb"] = poller.rss_max
+        res["total_cpu_s"] = (proc_cpu_s(op.proc.pid) or 0.0)
+        rc, secs, killed = op.stop()
+        res["operator_exit"] = rc
+        res["operator_stop_s"] = secs
+        res["operator_log"] = op.log_summary()
+        res["complete"] = t_ready is not None and t_secrets is not None
+        return res
+    finally:
+        for o in ops:
+            o.stop()
+        if kube is not None or os.path.exists(os.path.join(kube_dir, "env")):
+            subprocess.run([CONTROL_PLANE, "stop", kube_dir], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        rc, _, _ = coffer.stop()
+        res["coffer_exit"] = rc
+
+
+# ------------------------------------------------------------------------------------------------
+# The report.
+
+def med(rows, key):
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def fmt_s(x):
+    return "n/a" if x is None else f"{x:.1f} s"
+
+
+def fmt_mb(x):
+    return "n/a" if x is None else f"{x:.1f} MiB"
+
+
+def fmt_dmb(x):
+    return "n/a" if x is None else f"{x * MIB_TO_MB:.1f} MB"
+
+
+def fmt_n(x):
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def verdict(ok):
+    return "**PASS**" if ok else "**FAIL**"
+
+
+def top_requests(d, n=8):
+    items = sorted(d.items(), key=lambda kv: -kv[1])[:n]
+    return ", ".join(f"{k} {v:,.0f}" for k, v in items) or "none"
+
+
+def report(work, out_md):
+    rows = []
+    with open(os.path.join(work, "rounds.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+    with open(os.path.join(work, "meta.json")) as f:
+        meta = json.load(f)
+    cfg = meta["config"]
+    variants = [v for v in ("cluster", "namespaced") if any(r["variant"] == v for r in rows)]
+    names = {"cluster": "one ClusterSecretStore",
+             "namespaced": f"one SecretStore per namespace ({cfg['namespaces']})"}
+    start_txt = ("ExternalSecrets created in bulk with the operator stopped; clock started when "
+                 "a fresh operator process was spawned (cold start: informer lists, store "
+                 "validation and every sync inside the measured time)"
+                 if cfg["start"] == "after" else
+                 "operator already running (stores Ready); clock started when the bulk create "
+                 "of the ExternalSecrets began")
+    lines = [
+        "# coffer operator benchmark results",
+        "",
+        f"Generated by `bash bench/operator/run.sh` on {meta['date']}. "
+        f"{cfg['count']:,} ExternalSecrets in {cfg['namespaces']} namespaces (refreshInterval "
+        f"{cfg['refresh']}), reading {cfg['keys']} distinct coffer secrets (property `password` of "
+        f"a JSON value; {cfg['count'] // max(cfg['keys'], 1)} ExternalSecrets per key); "
+        f"{cfg['rounds']} rounds per variant, each on a fresh control plane and a fresh coffer "
+        f"server.",
+        "",
+        f"- Machine: {meta['machine']}",
+        f"- Versions: {meta['versions']}",
+        f"- Start: {start_txt}.",
+        "- Ready = every ExternalSecret's status Ready=True (apiserver list polled every "
+        f"{int(cfg['poll_s'] * 1000)} ms); targets = every target Secret exists (label "
+        f"`{MANAGED_LABEL}=true`). Values: every target Secret's `password` compared with coffer.",
+        "- Second round: every key gets a new value in coffer, then all ExternalSecrets are "
+        "annotated `force-sync=<now>` (`kubectl annotate ... --all`, one kubectl per namespace, "
+        "in parallel); measured from the first annotate until every ExternalSecret has a new "
+        "`syncedResourceVersion` and every target Secret holds the new value.",
+        "- Backend calls: the operator's `externalsecret_provider_api_calls_count{call="
+        "\"GetSecretValue\"}` (all statuses) and, as a cross-check, coffer's own "
+        "`coffer_requests_total{action=\"GetSecretValue\"}`, both as deltas over the round "
+        f"(read {cfg['settle_s']:.0f} s after the last sync). Peak RSS: the operator's VmHWM "
+        "from /proc (also sampled VmRSS at every poll).",
+        "- Everything (apiserver, etcd, controller-manager, coffer, operator, the poller) shares "
+        "the machine's cores; nothing is pinned. Figures are the median of the rounds.",
+        "",
+    ]
+    # Targets.
+    lines += ["| Variant | Measure | Median (per round) | Target | Result |",
+              "| --- | --- | --- | --- | --- |"]
+    all_pass = True
+    for v in variants:
+        rs = [r for r in rows if r["variant"] == v]
+        exp = rs[0]["expected_calls"]
+        n = rs[0]["count"]
+        ready = [r.get("all_ready_s") for r in rs]
+        m_ready = med(rs, "all_ready_s")
+        ok_ready = all(x is not None for x in ready) and m_ready < READY_TARGET_S
+        pr = ", ".join(fmt_s(x) for x in ready)
+        lines.append(f"| {names[v]} | all {n:,} Ready=True | {fmt_s(m_ready)} ({pr}) | "
+                     f"< {READY_TARGET_S:.0f} s | {verdict(ok_ready)} |")
+        m_t = med(rs, "all_targets_s")
+        lines.append(f"| {names[v]} | all {n:,} target Secrets exist | {fmt_s(m_t)} "
+                     f"({', '.join(fmt_s(r.get('all_targets_s')) for r in rs)}) | | |")
+        hwm = [r.get("end_hwm_mb") for r in rs]
+        m_hwm = med(rs, "end_hwm_mb")
+        ok_rss = all(x is not None for x in hwm) and m_hwm * MIB_TO_MB < RSS_TARGET_MB
+        lines.append(f"| {names[v]} | operator peak RSS (VmHWM at the end) | {fmt_mb(m_hwm)} = "
+                     f"{fmt_dmb(m_hwm)} ({', '.join(fmt_mb(x) for x in hwm)}) | "
+                     f"< {RSS_TARGET_MB:.0f} MB (= {RSS_TARGET_MB / MIB_TO_MB:.1f} MiB) | "
+                     f"{verdict(ok_rss)} |")
+        sc = [r.get("sync_get_calls") for r in rs]
+        ok_sc = all(x is not None and 0 < x <= exp for x in sc)
+        lines.append(f"| {names[v]} | GetSecretValue calls, initial sync (operator metric; "
+                     f"coffer: {', '.join(fmt_n(r.get('sync_coffer_get_calls')) for r in rs)}) | "
+                     f"{fmt_n(med(rs, 'sync_get_calls'))} ({', '.join(fmt_n(x) for x in sc)}) | "
+                     f"{exp:,} (one per {'key' if v == 'cluster' else 'store and key'}) | "
+                     f"{verdict(ok_sc)} |")
+        fc = [r.get("force_get_calls") for r in rs]
+        ok_fc = all(x is not None and 0 < x <= exp for x in fc)
+        lines.append(f"| {names[v]} | GetSecretValue calls, force-sync round (operator; coffer: "
+                     f"{', '.join(fmt_n(r.get('force_coffer_get_calls')) for r in rs)}) | "
+                     f"{fmt_n(med(rs, 'force_get_calls'))} ({', '.join(fmt_n(x) for x in fc)}) | "
+                     f"{exp:,} | {verdict(ok_fc)} |")
+        vals_ok = all((r.get("sync_values") or {}).get("ok") == n and
+                      (r.get("force_values") or {}).get("ok") == n for r in rs)
+        lines.append(f"| {names[v]} | target values correct (initial / after rotation + "
+                     f"force-sync) | "
+                     + "; ".join(f"{(r.get('sync_values') or {}).get('ok', 0):,} / "
+                                 f"{(r.get('force_values') or {}).get('ok', 0):,}" for r in rs)
+                     + f" | {n:,} / {n:,} | {verdict(vals_ok)} |")
+        all_pass &= ok_ready and ok_rss and ok_sc and ok_fc and vals_ok
+    lines += ["", f"Overall: {'all targets met' if all_pass else 'NOT all targets met'}.", ""]
+
+    # Per round.
+    lines += [
+        "Per round (times from the clock start; calls = operator metric / coffer's count):",
+        "",
+        "| Variant | Round | Bulk create | Operator /healthz | First Ready | 50% Ready | "
+        "All Ready | All targets | Calls (sync) | VmHWM after sync | Sampled max RSS | "
+        "Operator CPU (sync) | Force-sync: annotate / all refreshed / new values | "
+        "Calls (force-sync) | VmHWM at end | Exit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+        "--- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['round']} | {fmt_s(r.get('create_s'))} | "
+            f"{fmt_s(r.get('healthz_s'))} | {fmt_s(r.get('first_ready_s'))} | "
+            f"{fmt_s(r.get('half_ready_s'))} | {fmt_s(r.get('all_ready_s'))} | "
+            f"{fmt_s(r.get('all_targets_s'))} | {fmt_n(r.get('sync_get_calls'))} / "
+            f"{fmt_n(r.get('sync_coffer_get_calls'))} | {fmt_mb(r.get('sync_hwm_mb'))} | "
+            f"{fmt_mb(r.get('rss_sampled_max_mb'))} | {fmt_s(r.get('sync_cpu_s'))} | "
+            f"{fmt_s(r.get('annotate_s'))} / {fmt_s(r.get('refreshed_s'))} / "
+            f"{fmt_s(r.get('new_values_s'))} | {fmt_n(r.get('force_get_calls'))} / "
+            f"{fmt_n(r.get('force_coffer_get_calls'))} | {fmt_mb(r.get('end_hwm_mb'))} | "
+            f"{r.get('operator_exit')} |")
+    lines.append("")
+    # Diagnostics.
+    lines += ["Where the time and requests went (per round):", ""]
+    for r in rows:
+        logsum = r.get("operator_log") or {}
+        extra = ""
+        if r.get("ready_at_end") is not None and r.get("all_ready_s") is None:
+            extra = (f" NOT COMPLETE: {r['ready_at_end']:,}/{r['count']:,} Ready at the timeout; "
+                     f"not ready: {r.get('not_ready_reasons')}.")
+        errs = r.get("sync_get_errors") or 0
+        own = sum((r.get("sync_bench_requests") or {}).values())
+        others = sum((r.get("sync_apiserver") or {}).values()) - own
+        rate = ""
+        if r.get("all_ready_s"):
+            rate = (f" ({others:,.0f} requests by the operator and the control plane in "
+                    f"{r['all_ready_s']:.1f} s = {others / r['all_ready_s']:,.0f}/s)")
+        busy = ""
+        if r.get("sync_machine_busy_pct") is not None:
+            other = r.get("sync_other_cpu_s") or {}
+            busy = (f" During the initial sync the machine's cores were "
+                    f"{r['sync_machine_busy_pct']:.0f}% busy; CPU used: operator "
+                    f"{fmt_s(r.get('sync_cpu_s'))}, "
+                    + ", ".join(f"{k} {v:.1f} s" for k, v in other.items()) + ".")
+        mem = ""
+        if r.get("rss_first_ready_mb") is not None:
+            mem = (f" RSS {fmt_mb(r.get('rss_start_mb'))} at the first poll, "
+                   f"{fmt_mb(r['rss_first_ready_mb'])} at the first Ready")
+            if r.get("rss_per_es_kib") is not None:
+                mem += f", then +{r['rss_per_es_kib']:.1f} KiB per ExternalSecret synced"
+            mem += "."
+        lines.append(
+            f"- {r['variant']} {r['round']}: apiserver requests during the initial sync "
+            f"(all clients, the benchmark's own polls included: "
+            f"{top_requests(r.get('sync_bench_requests', {}), 3)}): "
+            f"{top_requests(r.get('sync_apiserver', {}))}{rate}; during the force-sync round: "
+            f"{top_requests(r.get('force_apiserver', {}))}. Operator log: "
+            f"{logsum.get('lines', 0):,} lines ({logsum.get('warn_lines', 0)} warn, "
+            f"{logsum.get('error_lines', 0)} error/fail), {r.get('threads')} threads, "
+            f"{fmt_s(r.get('total_cpu_s'))} CPU in all; GetSecretValue errors: {errs:.0f}."
+            + busy + mem + extra + (f" ERROR: {r['error']}" if r.get("error") else ""))
+    lines.append("")
+    text = "\n".join(lines)
+    with open(out_md, "w") as f:
+        f.write(text)
+    print(text)
+
+
+# ------------------------------------------------------------------------------------------------
+
+def machine_info(cfg):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    machine = f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB RAM, Linux {os.uname().release}"
+
+    def out(*args):
+        try:
+            return subprocess.run(args, capture_output=True, text=True,
+                                  timeout=20).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+    git = out("git", "-C", REPO, "rev-parse", "--short", "HEAD")
+    dirty = subprocess.run(["git", "-C", REPO, "diff", "--quiet", "HEAD", "--", "src"]).returncode
+    coffer_v = out(cfg.coffer_bin, "version").splitlines()
+    bindir = out(CONTROL_PLANE, "bin-dir")
+    kube_v = out(os.path.join(bindir, "kube-apiserver"), "--version")
+    kubectl_v = out("kubectl", "version", "--client").splitlines()
+    etcd_v = out("etcd", "--version").splitlines()
+    import boto3
+    versions = (f"{coffer_v[0] if coffer_v else 'coffer'} (git {git}"
+                f"{', src modified' if dirty else ''}, {cfg.coffer_bin}); "
+                f"kube-apiserver {kube_v}; {etcd_v[0] if etcd_v else 'etcd ?'}; "
+                f"kubectl {kubectl_v[0].split(':')[-1].strip() if kubectl_v else '?'}; "
+                f"Python {sys.version.split()[0]}, boto3 {boto3.__version__}")
+    return machine, versions
+
+
+def main():
+    if len(sys.argv) != 4 or sys.argv[1] not in ("run", "report"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    mode, work, out_md = sys.argv[1:4]
+    if mode == "report":
+        report(work, out_md)
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # boto3 must not pick up the user's AWS configuration.
+    os.environ["AWS_CONFIG_FILE"] = os.path.join(work, "no-aws-config")
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(work, "no-aws-credentials")
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE"):
+        os.environ.pop(k, None)
+    cfg = Config()
+    procs = Procs(work)
+    machine, versions = machine_info(cfg)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine,
+            "versions": versions, "config": cfg.as_dict()}
+    with open(os.path.join(work, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    log(f"{cfg.count} ExternalSecrets, {cfg.namespaces} namespaces, {cfg.keys} keys, "
+        f"{cfg.rounds} rounds of {', '.join(cfg.variants)}; operator started {cfg.start} the "
+        f"bulk create; work dir {work}")
+    open(os.path.join(work, "rounds.jsonl"), "w").close()
+    failed = 0
+    for rnd in range(1, cfg.rounds + 1):
+        for variant in cfg.variants:
+            t = time.monotonic()
+            try:
+                res = run_round(cfg, procs, variant, rnd, work)
+            except Exception as e:  # noqa: BLE001 - recorded in the report, the run goes on
+                log(f"[{variant} {rnd}] FAILED: {type(e).__name__}: {e}")
+                traceback.print_exc()
+                failed += 1
+                res = {"variant": variant, "round": rnd, "error": str(e), "complete": False,
+                       "count": len(layout(cfg)),
+                       "expected_calls": expected_calls(cfg, variant, layout(cfg))}
+            res["round_wall_s"] = time.monotonic() - t
+            with open(os.path.join(work, "rounds.jsonl"), "a") as f:
+                f.write(json.dumps(res) + "\n")
+            log(f"[{variant} {rnd}] round took {res['round_wall_s']:.0f} s")
+    report(work, out_md)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
