@@ -24,6 +24,7 @@ import yaml
 
 # The control plane fixture `cluster` and these helpers are in conftest.py.
 from conftest import CRD_DIR, REPO, SCRIPT, run, wait_until
+from seed_manifests import GUIDE_ROTATED_SECRET, GUIDE_SERVICE_CREDENTIALS
 
 GUIDE_CANDIDATES = [
     os.path.join(REPO, "..", "shared", "seed", "secrets-management-guide.md"),
@@ -36,42 +37,6 @@ CRD_NAMES = [
     "clustersecretstores.external-secrets.io",
     "clusterexternalsecrets.external-secrets.io",
 ]
-
-# Verbatim from the guide, section "Secret Rotation / Automatic Rotation (Production)".
-GUIDE_ROTATED_SECRET = """apiVersion: external-secrets.io/v1beta1
-kind: ExternalSecret
-metadata:
-  name: rotated-secret
-  namespace: ml-platform
-spec:
-  refreshInterval: 15m  # Check every 15 minutes
-  secretStoreRef:
-    name: aws-secrets-manager
-    kind: SecretStore
-  target:
-    name: rotated-secret
-    creationPolicy: Owner
-  data:
-  - secretKey: database-password
-    remoteRef:
-      key: ml-platform/database
-      property: password
-"""
-
-# Verbatim from the guide, section "Migration from Hardcoded Secrets", step 3 (no namespace: it
-# lands in the kubeconfig's namespace, default).
-GUIDE_SERVICE_CREDENTIALS = """apiVersion: external-secrets.io/v1beta1
-kind: ExternalSecret
-metadata:
-  name: service-credentials
-spec:
-  secretStoreRef:
-    name: aws-secrets-manager
-  data:
-  - secretKey: password
-    remoteRef:
-      key: ml-platform/service/credential
-"""
 
 # The stores the guide's ExternalSecrets reference, in ESO's documented form.
 SECRET_STORES = """apiVersion: external-secrets.io/v1beta1

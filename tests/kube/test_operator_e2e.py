@@ -24,42 +24,7 @@ from operator_harness import (CRD_DIR, CRD_NAMES, MANAGED_LABEL, ROOT_SECRET_ACC
                               condition, credentials_secret, external_secret, metric_value,
                               random_value, ready_state, secret_data, secret_store, stays,
                               wait_until)
-
-# Verbatim from the seed guide, section "Secret Rotation / Automatic Rotation (Production)" (the
-# same text as tests/kube/test_control_plane.py checks against the guide).
-GUIDE_ROTATED_SECRET = """apiVersion: external-secrets.io/v1beta1
-kind: ExternalSecret
-metadata:
-  name: rotated-secret
-  namespace: ml-platform
-spec:
-  refreshInterval: 15m  # Check every 15 minutes
-  secretStoreRef:
-    name: aws-secrets-manager
-    kind: SecretStore
-  target:
-    name: rotated-secret
-    creationPolicy: Owner
-  data:
-  - secretKey: database-password
-    remoteRef:
-      key: ml-platform/database
-      property: password
-"""
-
-# Verbatim from the seed guide, section "Migration from Hardcoded Secrets", step 3 (no namespace).
-GUIDE_SERVICE_CREDENTIALS = """apiVersion: external-secrets.io/v1beta1
-kind: ExternalSecret
-metadata:
-  name: service-credentials
-spec:
-  secretStoreRef:
-    name: aws-secrets-manager
-  data:
-  - secretKey: password
-    remoteRef:
-      key: ml-platform/service/credential
-"""
+from seed_manifests import GUIDE_ROTATED_SECRET, GUIDE_SERVICE_CREDENTIALS
 
 SYNC_TIMEOUT = 30  # a new ExternalSecret against a Ready store
 AT_ONCE = 10  # "at once": force-sync, a deleted or edited target
