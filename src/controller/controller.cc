@@ -559,6 +559,12 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
   const std::string& name = es.target.name;
   const std::string overlay_key = std::string(kSecretOverlay) + JoinKey(ns, name);
   const std::string field_manager = op::FieldManagerName(es.metadata.name);
+  // The target as the cache shows it, for the overlay of an update. Not the object re-read after
+  // AlreadyExists: that one is missing from the cache (it lacks our label), and an overlay keyed
+  // to its resourceVersion would be dropped at once, so the next reconcile would try to create
+  // the Secret again.
+  const std::optional<json> cached_target =
+      observed.target ? std::optional<json>(observed.target->raw) : std::nullopt;
   for (int attempt = 1;; ++attempt) {
     Status failed;
     bool reread = false;
@@ -579,9 +585,7 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
         Result<json> updated = client_.Patch(kube::SecretsRef(ns, name), kube::PatchType::kMerge,
                                              plan.patch, {.field_manager = field_manager});
         if (updated.ok()) {
-          Remember(overlay_key,
-                   observed.target ? std::optional<json>(observed.target->raw) : std::nullopt,
-                   WithoutManagedFields(*updated));
+          Remember(overlay_key, cached_target, WithoutManagedFields(*updated));
           return plan;
         }
         reread =
