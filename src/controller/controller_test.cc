@@ -105,6 +105,33 @@ class ControllerTest : public ::testing::Test {
     auto client = kube::Client::Create(apiserver_.Config(), kube::ClientOptions{.qps = 0});
     EXPECT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(client).value();
+    apiserver_.SetOverride([this](const kube::testing::FakeApiserver::Recorded& r) {
+      if (r.method == "GET" && r.query.count("watch") && r.path.ends_with("/secrets")) {
+        std::unique_lock lock(hold_mu_);
+        ++held_;
+        hold_cv_.notify_all();
+        hold_cv_.wait(lock, [&] { return !hold_; });
+        --held_;
+      }
+      return std::optional<http::Response>();
+    });
+  }
+  ~ControllerTest() override { ReleaseSecretWatch(); }
+
+  // Holds back the Secret watch: the next watch request waits until ReleaseSecretWatch(), so
+  // what happens meanwhile reaches the controller's cache at once, with no reconcile in between.
+  // Returns once a watch request is waiting.
+  bool HoldSecretWatch() {
+    std::unique_lock lock(hold_mu_);
+    hold_ = true;
+    return hold_cv_.wait_for(lock, kDeadline, [&] { return held_ > 0; });
+  }
+  void ReleaseSecretWatch() {
+    {
+      std::lock_guard lock(hold_mu_);
+      hold_ = false;
+    }
+    hold_cv_.notify_all();
   }
 
   // Starts the informers and waits for their first lists; `workers` also starts the workers.
@@ -166,6 +193,10 @@ class ControllerTest : public ::testing::Test {
     return WaitFor([&] { return c->queue_ready() > 0; });
   }
 
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;  // guarded by hold_mu_
+  int held_ = 0;       // guarded by hold_mu_
   kube::testing::FakeApiserver apiserver_;
   std::unique_ptr<kube::Client> client_;
 };
@@ -233,6 +264,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
   apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
   {
     auto c = Start(false);
+    ASSERT_TRUE(HoldSecretWatch());
     c->Process(Item("ss:team/fake"));
     c->Process(Item("es:team/db"));
     ASSERT_TRUE(ReadyIs("db", "True", "SecretSynced"));
@@ -241,10 +273,11 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
     const int writes = Writes();
     ASSERT_FALSE(secret_rv.empty());
 
-    // At once (the caches may still show the state before the writes)...
+    // While the Secret cache still shows the state before the write...
     c->Process(Item("es:team/db"));
     EXPECT_EQ(Writes(), writes);
-    // ... and once the Secret watch has delivered the write.
+    // ... and once the Secret watch has delivered it.
+    ReleaseSecretWatch();
     ASSERT_TRUE(WaitForQueued(*c));
     c->Process(Item("es:team/db"));
     c->Process(Item("ss:team/fake"));
@@ -271,33 +304,29 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
   EXPECT_EQ(EventCount("db", "Updated"), 0);
 }
 
-TEST_F(ControllerTest, ForceSyncWithAChangedValueUpdatesTheSecret) {
-  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "first"));
+TEST_F(ControllerTest, ASpecChangeUpdatesTheSecret) {
+  // (The force-sync of a changed remote value is covered with the aws store below: a fake
+  // store's data is its spec, and ESO does not re-sync ExternalSecrets when a store changes.)
+  json store = FakeStoreObject("fake", "db/password", "first");
+  store["spec"]["provider"]["fake"]["data"].push_back({{"key", "db/other"}, {"value", "second"}});
+  apiserver_.Seed("secretstores", store);
   apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
   auto c = Start(true);
   ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "first"; }));
   const std::string uid = (*Secret("db-secret"))["metadata"].value("uid", "");
 
-  // The remote value changes (a store spec edit for the fake provider), then force-sync.
   ASSERT_TRUE(
       client_
-          ->Patch(SecretStoresRef(kNs, "fake"), kube::PatchType::kMerge,
-                  {{"metadata", {{"generation", 2}}},
-                   {"spec",
-                    {{"provider",
-                      {{"fake", {{"data", {{{"key", "db/password"}, {"value", "second"}}}}}}}}}}})
+          ->Patch(
+              ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+              {{"metadata", {{"generation", 2}}},
+               {"spec",
+                {{"data", {{{"secretKey", "password"}, {"remoteRef", {{"key", "db/other"}}}}}}}}})
           .ok());
-  ASSERT_TRUE(client_
-                  ->Patch(ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
-                          {{"metadata", {{"annotations", {{"force-sync", "1700000000"}}}}}})
-                  .ok());
   ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "second"; }));
   EXPECT_EQ((*Secret("db-secret"))["metadata"].value("uid", ""), uid);  // updated, not recreated
   ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
   ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
-  // The ExternalSecret's own annotation is copied onto the Secret, as ESO does.
-  EXPECT_EQ((*Secret("db-secret"))["metadata"]["annotations"].value("force-sync", ""),
-            "1700000000");
 }
 
 TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) {
@@ -349,6 +378,11 @@ TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) 
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "rotated"; }));
   ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
+  EXPECT_EQ(EventCount("db", "Created"), 1);
+  // The ExternalSecret's own annotations are copied onto the Secret, as ESO does.
+  EXPECT_EQ((*Secret("db-secret"))["metadata"]["annotations"].value("force-sync", ""), "1");
+  // db2 was not forced: its next refresh is an hour away.
+  EXPECT_EQ(DataOf(Secret("db2-secret"), "password"), "from-coffer");
 }
 
 TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
@@ -360,6 +394,7 @@ TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
                               {"type", "Opaque"},
                               {"data", {{"password", Base64Encode("old")}}}});
   auto c = Start(false);
+  ASSERT_TRUE(HoldSecretWatch());
   c->Process(Item("ss:team/fake"));
   c->Process(Item("es:team/db"));
 
@@ -377,6 +412,7 @@ TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
   const int writes = Writes();
   c->Process(Item("es:team/db"));
   EXPECT_EQ(Writes(), writes);
+  ReleaseSecretWatch();
   ASSERT_TRUE(WaitForQueued(*c));
   c->Process(Item("es:team/db"));
   EXPECT_EQ(Writes(), writes);
@@ -471,41 +507,17 @@ TEST_F(ControllerTest, ASecretDeletedByHandIsRecreated) {
 }
 
 TEST_F(ControllerTest, ASecretDeletedRightAfterItsCreationIsRecreated) {
-  // Deterministic: the Secret watch is held back, so the creation and the deletion reach the
-  // cache together, with no reconcile in between.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool hold = false;
-  int held = 0;
-  apiserver_.SetOverride(
-      [&](const kube::testing::FakeApiserver::Recorded& r) -> std::optional<http::Response> {
-        if (r.method != "GET" || !r.query.count("watch") || !r.path.ends_with("/secrets")) {
-          return std::nullopt;
-        }
-        std::unique_lock lock(mu);
-        ++held;
-        cv.notify_all();
-        cv.wait(lock, [&] { return !hold; });
-        --held;
-        return std::nullopt;
-      });
+  // Deterministic: the creation and the deletion reach the cache together, with no reconcile in
+  // between.
   apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
   apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
   auto c = Start(false);
-  {
-    std::unique_lock lock(mu);
-    hold = true;
-    ASSERT_TRUE(cv.wait_for(lock, kDeadline, [&] { return held > 0; }));
-  }
+  ASSERT_TRUE(HoldSecretWatch());
   c->Process(Item("ss:team/fake"));
   c->Process(Item("es:team/db"));
   ASSERT_TRUE(Secret("db-secret").has_value());
   ASSERT_TRUE(client_->Delete(kube::SecretsRef(kNs, "db-secret")).ok());
-  {
-    std::lock_guard lock(mu);
-    hold = false;
-  }
-  cv.notify_all();
+  ReleaseSecretWatch();
   ASSERT_TRUE(WaitForQueued(*c));  // the watch delivered the creation (and the deletion)
 
   ASSERT_TRUE(WaitFor([&] {
@@ -513,7 +525,6 @@ TEST_F(ControllerTest, ASecretDeletedRightAfterItsCreationIsRecreated) {
     return Secret("db-secret").has_value();
   }));
   EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
-  apiserver_.SetOverride(nullptr);
 }
 
 TEST_F(ControllerTest, InvalidSpecIsReportedInTheStatus) {
