@@ -334,7 +334,7 @@ void Controller::EnqueueUsersOf(const std::string& store_key) {
 std::optional<json> Controller::Current(const std::string& key, std::optional<json> cached) {
   std::lock_guard lock(mu_);
   auto it = overlays_.find(key);
-  if (it == overlays_.end()) return cached;
+  if (it == overlays_.end() || it->second.pending) return cached;
   const Overlay& overlay = it->second;
   const bool stale = cached
                          ? (!overlay.stale_absent && ResourceVersionOf(*cached) == overlay.stale_rv)
@@ -356,6 +356,23 @@ void Controller::ForgetOverlayOnceSeen(const std::string& key, const json* objec
   if (object == nullptr || it->second.object.is_null() ||
       ResourceVersionOf(*object) == ResourceVersionOf(it->second.object)) {
     overlays_.erase(it);
+  }
+}
+
+void Controller::ExpectCreate(const std::string& key) {
+  std::lock_guard lock(mu_);
+  overlays_[key] = Overlay{std::string(), true, json(), /*pending=*/true};
+}
+
+void Controller::SettleCreate(const std::string& key, const json* written) {
+  std::lock_guard lock(mu_);
+  auto it = overlays_.find(key);
+  if (it == overlays_.end() || !it->second.pending) return;  // an event came: the cache knows
+  if (written == nullptr) {
+    overlays_.erase(it);
+  } else {
+    it->second.object = *written;
+    it->second.pending = false;
   }
 }
 
@@ -572,11 +589,14 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
       case op::SecretAction::kNone:
         return plan;
       case op::SecretAction::kCreate: {
+        ExpectCreate(overlay_key);
         Result<json> created = client_.Create(kube::SecretsRef(ns), plan.secret, field_manager);
         if (created.ok()) {
-          Remember(overlay_key, std::nullopt, WithoutManagedFields(*created));
+          const json written = WithoutManagedFields(*created);
+          SettleCreate(overlay_key, &written);
           return plan;
         }
+        SettleCreate(overlay_key, nullptr);
         reread = created.status().code() == StatusCode::kAlreadyExists;
         failed = created.status();
         break;

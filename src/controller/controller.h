@@ -112,6 +112,8 @@ class Controller {
     std::string stale_rv;
     bool stale_absent = false;
     nlohmann::json object;
+    // A create in flight (ExpectCreate): not an overlay yet; any event for the object drops it.
+    bool pending = false;
   };
   // The object the cache returned, or the overlay under `key` while the cache still shows what
   // the overlay replaced.
@@ -121,6 +123,13 @@ class Controller {
   void ForgetOverlayOnceSeen(const std::string& key, const nlohmann::json* object);
   void Remember(const std::string& key, const std::optional<nlohmann::json>& before,
                 nlohmann::json written);
+  // A create's overlay. The watch may deliver the new object, and even its deletion, before the
+  // create's response is back; an overlay installed after that would hide the deletion. So
+  // ExpectCreate() puts a pending placeholder before the request, which any event for the object
+  // drops, and SettleCreate() makes it the overlay of `written` only if it is still there (it
+  // drops it when the create failed: `written` null).
+  void ExpectCreate(const std::string& key);
+  void SettleCreate(const std::string& key, const nlohmann::json* written);
 
   void SyncExternalSecret(const std::string& ns, const std::string& name, const op::WorkItem& item);
   void SyncStore(op::StoreKind kind, const std::string& ns, const std::string& name);
