@@ -4,6 +4,7 @@
 
 #include "controller/controller.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -524,6 +525,45 @@ TEST_F(ControllerTest, ASecretDeletedRightAfterItsCreationIsRecreated) {
     c->Process(Item("es:team/db"));
     return Secret("db-secret").has_value();
   }));
+  EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
+}
+
+TEST_F(ControllerTest, ASecretDeletedBeforeItsCreateReturnedIsRecreated) {
+  // The watch delivers the creation and a deletion before the create's response reaches the
+  // controller (a slow worker thread): what it remembers of its write must not hide the deletion.
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(false);
+  c->Process(Item("ss:team/fake"));
+  std::atomic<bool> intercepted{false};
+  apiserver_.SetOverride(
+      [&](const kube::testing::FakeApiserver::Recorded& r) -> std::optional<http::Response> {
+        if (r.method != "POST" || r.path != "/api/v1/namespaces/team/secrets" ||
+            intercepted.exchange(true)) {
+          return std::nullopt;
+        }
+        Result<json> created = client_->Create(kube::SecretsRef(kNs), json::parse(r.body));
+        EXPECT_TRUE(created.ok()) << created.status().ToString();
+        EXPECT_TRUE(client_->Delete(kube::SecretsRef(kNs, "db-secret")).ok());
+        const std::string deleted_rv = std::to_string(apiserver_.resource_version());
+        // The informer watches again from the deletion once it has handled both events.
+        EXPECT_TRUE(WaitFor([&] {
+          for (const auto& w : apiserver_.requests()) {
+            if (w.method == "GET" && w.query.count("watch") && w.path.ends_with("/secrets") &&
+                w.query.count("resourceVersion") && w.query.at("resourceVersion") == deleted_rv) {
+              return true;
+            }
+          }
+          return false;
+        }));
+        return kube::testing::JsonResponse(201, created.ok() ? *created : json());
+      });
+  c->Process(Item("es:team/db"));
+  ASSERT_TRUE(intercepted.load());
+  EXPECT_FALSE(Secret("db-secret").has_value());
+
+  c->Process(Item("es:team/db"));
+  EXPECT_TRUE(Secret("db-secret").has_value());
   EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
 }
 
