@@ -371,6 +371,8 @@ TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) 
                 .value_or(0),
             1);
   EXPECT_THAT(c->metrics(), Not(HasSubstr("from-coffer")));
+  // Both ExternalSecrets were queued before the first fetch started: one backend call.
+  EXPECT_EQ(c->controller->fetch_stats().backend_calls, 1u);
 
   coffer.Put("team/db", "rotated");
   ASSERT_TRUE(client_
@@ -380,6 +382,7 @@ TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) 
   ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "rotated"; }));
   ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
   EXPECT_EQ(EventCount("db", "Created"), 1);
+  EXPECT_EQ(c->controller->fetch_stats().backend_calls, 2u);  // the forced one read afresh
   // The ExternalSecret's own annotations are copied onto the Secret, as ESO does.
   EXPECT_EQ((*Secret("db-secret"))["metadata"]["annotations"].value("force-sync", ""), "1");
   // db2 was not forced: its next refresh is an hour away.
