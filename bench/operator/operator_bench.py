@@ -39,11 +39,12 @@ report.
 
 import base64
 import http.client
+import io
 import json
 import os
-import random
 import re
 import secrets as pysecrets
+import shlex
 import signal
 import socket
 import ssl
@@ -102,12 +103,16 @@ class Config:
         self.settle_s = env_int("OPBENCH_SETTLE_MS", 2000) / 1000.0
         self.refresh = env_str("OPBENCH_REFRESH_INTERVAL", "1h")
         self.create_threads = env_int("OPBENCH_CREATE_THREADS", 8)
+        self.annotate = env_str("OPBENCH_ANNOTATE", "kubectl")
+        self.operator_args = shlex.split(env_str("OPBENCH_OPERATOR_ARGS", ""))
         self.root_key_id = env_str("COFFER_ROOT_ACCESS_KEY_ID", "AKIACOFFEROPBENCH001")
         self.root_secret = env_str("COFFER_ROOT_SECRET_ACCESS_KEY",
                                    "opbenchOpbenchOpbenchOpbenchOpbench00001")
         for v in self.variants:
             if v not in ("cluster", "namespaced"):
                 raise SystemExit(f"OPBENCH_VARIANTS: unknown variant {v!r}")
+        if self.annotate not in ("kubectl", "patch"):
+            raise SystemExit("OPBENCH_ANNOTATE must be 'kubectl' or 'patch'")
         if self.start not in ("after", "before"):
             raise SystemExit("OPBENCH_START must be 'after' or 'before'")
         if self.count < 1 or self.namespaces < 1 or self.keys < 1 or self.rounds < 1:
@@ -469,7 +474,7 @@ class Operator:
 
     def start(self):
         args = [self.cfg.coffer_bin, "operator", "--kubeconfig", self.kube.kubeconfig,
-                "--metrics-addr", f"127.0.0.1:{self.port}"]
+                "--metrics-addr", f"127.0.0.1:{self.port}"] + self.cfg.operator_args
         self.t_spawn = time.monotonic()
         self.proc = self.procs.spawn(args, self.log_path, clean_env())
         return self.t_spawn
@@ -675,6 +680,42 @@ def wait_for(pred, timeout, what, interval=0.2):
     raise BenchError(f"timed out after {timeout} s waiting for {what}")
 
 
+class PatchAnnotator:
+    """OPBENCH_ANNOTATE=patch: the force-sync annotation as parallel merge patches (much faster
+    than kubectl's one PATCH after another); looks like a Popen to the caller."""
+
+    def __init__(self, kube, items, stamp, threads):
+        self.returncode = None
+        self.stderr = io.BytesIO()
+        body = json.dumps({"metadata": {"annotations": {"force-sync": stamp}}}).encode()
+
+        def patch(it):
+            kube.call("PATCH", f"{API}/namespaces/{it[0]}/externalsecrets/{it[1]}", body,
+                      content_type="application/merge-patch+json",
+                      count_as=("PATCH", "externalsecrets (force-sync)"))
+
+        def run():
+            try:
+                with ThreadPoolExecutor(threads) as ex:
+                    list(ex.map(patch, items))
+                self.returncode = 0
+            except Exception as e:  # noqa: BLE001 - reported like kubectl's stderr
+                self.stderr.write(str(e).encode())
+                self.returncode = 1
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def poll(self):
+        return self.returncode
+
+    def kill(self):
+        pass
+
+    def wait(self):
+        self.thread.join()
+        return self.returncode
+
+
 def run_round(cfg, procs, variant, rnd, work):
     rd = os.path.join(work, f"{variant}-{rnd}")
     os.makedirs(rd, exist_ok=True)
@@ -769,6 +810,12 @@ def run_round(cfg, procs, variant, rnd, work):
 
         coffer_before = coffer.get_calls()
         api_before = None
+        # How busy the machine is before we add the operator (other work on the shared host).
+        b0 = cpu_times()
+        time.sleep(1.0)
+        res["background_busy_pct"] = busy_pct(b0, cpu_times())
+        with open("/proc/loadavg") as f:
+            res["loadavg_1m"] = float(f.read().split()[0])
         if cfg.start == "after":
             res["create_s"] = bulk_create()
             log(f"[{variant} {rnd}] created {len(items)} ExternalSecrets in "
@@ -790,8 +837,8 @@ def run_round(cfg, procs, variant, rnd, work):
         op_calls_before = {} if cfg.start == "after" else calls_before_op
 
         # ---- the initial sync -------------------------------------------------------------
-        cp_pids = {"apiserver": kube.env.get("KUBE_APISERVER_PID"), "etcd": kube.env.get("ETCD_PID"),
-                   "coffer": str(coffer.proc.pid)}
+        cp_pids = {"apiserver": kube.env.get("KUBE_APISERVER_PID"),
+                   "etcd": kube.env.get("ETCD_PID"), "coffer": str(coffer.proc.pid)}
         cp_before = {k: proc_cpu_s(int(p)) if p else None for k, p in cp_pids.items()}
         machine_before = cpu_times()
         poller = Poller(kube, items, op)
@@ -810,7 +857,8 @@ def run_round(cfg, procs, variant, rnd, work):
             ready, _, last_reasons = poller.es_counts(es)
             n_targets = sum(1 for k in poller.want if k in targets)
             el = time.monotonic() - t0
-            timeline.append((round(el, 3), ready, n_targets, None if rss is None else round(rss, 1)))
+            timeline.append((round(el, 3), ready, n_targets,
+                             None if rss is None else round(rss, 1)))
             if ready and t_first is None:
                 t_first = el
             if ready * 2 >= len(items) and t_half is None:
@@ -891,11 +939,14 @@ def run_round(cfg, procs, variant, rnd, work):
             stamp = str(int(time.time()))
             t1 = time.monotonic()
             env = clean_env({"KUBECONFIG": kube.kubeconfig})
-            annotators = [subprocess.Popen(
-                ["kubectl", "annotate", f"externalsecrets.{GROUP}", "--all", "-n", ns,
-                 f"force-sync={stamp}", "--overwrite"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-                for ns in namespaces]
+            if cfg.annotate == "kubectl":
+                annotators = [subprocess.Popen(
+                    ["kubectl", "annotate", f"externalsecrets.{GROUP}", "--all", "-n", ns,
+                     f"force-sync={stamp}", "--overwrite"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                    for ns in namespaces]
+            else:
+                annotators = [PatchAnnotator(kube, items, stamp, cfg.create_threads)]
             t_annotated = None
             t_refreshed = t_values = None
             deadline = t1 + cfg.timeout
@@ -1037,13 +1088,22 @@ def report(work, out_md):
         f"- Machine: {meta['machine']}",
         f"- Versions: {meta['versions']}",
         f"- Start: {start_txt}.",
+        f"- Operator command line: `coffer operator --kubeconfig KUBECONFIG --metrics-addr "
+        f"127.0.0.1:PORT{''.join(' ' + a for a in cfg.get('operator_args') or [])}` (other "
+        "options at their defaults).",
         "- Ready = every ExternalSecret's status Ready=True (apiserver list polled every "
         f"{int(cfg['poll_s'] * 1000)} ms); targets = every target Secret exists (label "
         f"`{MANAGED_LABEL}=true`). Values: every target Secret's `password` compared with coffer.",
         "- Second round: every key gets a new value in coffer, then all ExternalSecrets are "
-        "annotated `force-sync=<now>` (`kubectl annotate ... --all`, one kubectl per namespace, "
-        "in parallel); measured from the first annotate until every ExternalSecret has a new "
-        "`syncedResourceVersion` and every target Secret holds the new value.",
+        "annotated `force-sync=<now>` ("
+        + ("`kubectl annotate ... --all`, one kubectl per namespace, in parallel"
+           if cfg.get("annotate", "kubectl") == "kubectl" else
+           f"merge patches from {cfg['create_threads']} parallel connections")
+        + "); measured from the first annotate until every ExternalSecret has a new "
+        "`syncedResourceVersion` and every target Secret holds the new value. A force-sync "
+        "must fetch afresh, so an ExternalSecret can share only a fetch that started after its "
+        "own annotation arrived: the call count of this round depends on how fast the "
+        "annotations land compared with the operator's pace.",
         "- Backend calls: the operator's `externalsecret_provider_api_calls_count{call="
         "\"GetSecretValue\"}` (all statuses) and, as a cross-check, coffer's own "
         "`coffer_requests_total{action=\"GetSecretValue\"}`, both as deltas over the round "
@@ -1051,6 +1111,13 @@ def report(work, out_md):
         "from /proc (also sampled VmRSS at every poll).",
         "- Everything (apiserver, etcd, controller-manager, coffer, operator, the poller) shares "
         "the machine's cores; nothing is pinned. Figures are the median of the rounds.",
+        "- Background load (other work on the shared host), in the second before each measured "
+        "start: " + ", ".join(
+            f"{r['variant']} {r['round']}: {r['background_busy_pct']:.0f}% busy "
+            f"(load {r.get('loadavg_1m', 0):.1f})"
+            for r in rows if r.get("background_busy_pct") is not None) + "."
+        if any(r.get("background_busy_pct") is not None for r in rows) else
+        "- Background load: not recorded.",
         "",
     ]
     # Targets.

@@ -15,6 +15,7 @@
 # is started after the bulk create and timed from its start; before: timed from the bulk create
 # with the operator running), OPBENCH_TIMEOUT (300 s per phase), OPBENCH_POLL_MS (200),
 # OPBENCH_SETTLE_MS (2000), OPBENCH_REFRESH_INTERVAL (1h), OPBENCH_CREATE_THREADS (8),
+# OPBENCH_ANNOTATE (kubectl | patch), OPBENCH_OPERATOR_ARGS (extra `coffer operator` flags),
 # COFFER_BIN (build/coffer), OPBENCH_WORK_DIR (a fresh dir under /var/tmp, removed afterwards
 # unless OPBENCH_KEEP=1 or the run failed), OPBENCH_RESULTS (bench/operator/results.md).
 set -euo pipefail
