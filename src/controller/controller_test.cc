@@ -601,5 +601,26 @@ TEST_F(ControllerTest, DeletingTheExternalSecretRemovesItsMetrics) {
   EXPECT_NE(c->metrics().find("name=\"other\""), std::string::npos);
 }
 
+TEST_F(ControllerTest, DeletingAStoreRemovesItsMetricsAndFailsItsUsersNextSync) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(true);
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
+  ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"fake\"") != std::string::npos; }));
+
+  ASSERT_TRUE(client_->Delete(SecretStoresRef(kNs, "fake")).ok());
+  ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"fake\"") == std::string::npos; }))
+      << c->metrics();
+  // As in ESO, the users notice at their next sync; force one.
+  ASSERT_TRUE(client_
+                  ->Patch(ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+                          {{"metadata", {{"annotations", {{"force-sync", "1"}}}}}})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "False", "SecretSyncedError"); }));
+  EXPECT_THAT(ReadyOf(Es("db"))->value("message", ""), HasSubstr("\"fake\""));
+  // The Secret is kept, as ESO keeps it when the provider fails.
+  EXPECT_EQ(DataOf(Secret("db-secret"), "password"), "s3cret");
+}
+
 }  // namespace
 }  // namespace coffer::controller
