@@ -359,21 +359,33 @@ void Controller::ForgetOverlayOnceSeen(const std::string& key, const json* objec
   }
 }
 
-void Controller::ExpectCreate(const std::string& key) {
+void Controller::ExpectWrite(const std::string& key) {
   std::lock_guard lock(mu_);
-  overlays_[key] = Overlay{std::string(), true, json(), /*pending=*/true};
+  Overlay& overlay = overlays_[key];
+  // A write on top of our previous one that the cache has not shown yet: the cache still shows
+  // what that one replaced, and that is what the new overlay stands in for.
+  overlay.inherited = !overlay.pending && !overlay.object.is_null();
+  overlay.pending = true;
+  overlay.object = json();
 }
 
-void Controller::SettleCreate(const std::string& key, const json* written) {
+void Controller::SettleWrite(const std::string& key, const std::optional<json>& before,
+                             const json* written) {
   std::lock_guard lock(mu_);
   auto it = overlays_.find(key);
   if (it == overlays_.end() || !it->second.pending) return;  // an event came: the cache knows
   if (written == nullptr) {
     overlays_.erase(it);
-  } else {
-    it->second.object = *written;
-    it->second.pending = false;
+    return;
   }
+  Overlay& overlay = it->second;
+  if (!overlay.inherited) {
+    overlay.stale_rv = before ? ResourceVersionOf(*before) : std::string();
+    overlay.stale_absent = !before;
+  }
+  overlay.object = *written;
+  overlay.pending = false;
+  overlay.inherited = false;
 }
 
 void Controller::Remember(const std::string& key, const std::optional<json>& before, json written) {
@@ -589,25 +601,28 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
       case op::SecretAction::kNone:
         return plan;
       case op::SecretAction::kCreate: {
-        ExpectCreate(overlay_key);
+        ExpectWrite(overlay_key);
         Result<json> created = client_.Create(kube::SecretsRef(ns), plan.secret, field_manager);
         if (created.ok()) {
           const json written = WithoutManagedFields(*created);
-          SettleCreate(overlay_key, &written);
+          SettleWrite(overlay_key, std::nullopt, &written);
           return plan;
         }
-        SettleCreate(overlay_key, nullptr);
+        SettleWrite(overlay_key, std::nullopt, nullptr);
         reread = created.status().code() == StatusCode::kAlreadyExists;
         failed = created.status();
         break;
       }
       case op::SecretAction::kUpdate: {
+        ExpectWrite(overlay_key);
         Result<json> updated = client_.Patch(kube::SecretsRef(ns, name), kube::PatchType::kMerge,
                                              plan.patch, {.field_manager = field_manager});
         if (updated.ok()) {
-          Remember(overlay_key, cached_target, WithoutManagedFields(*updated));
+          const json written = WithoutManagedFields(*updated);
+          SettleWrite(overlay_key, cached_target, &written);
           return plan;
         }
+        SettleWrite(overlay_key, cached_target, nullptr);
         reread =
             kube::IsConflict(updated.status()) || updated.status().code() == StatusCode::kNotFound;
         failed = updated.status();

@@ -112,8 +112,11 @@ class Controller {
     std::string stale_rv;
     bool stale_absent = false;
     nlohmann::json object;
-    // A create in flight (ExpectCreate): not an overlay yet; any event for the object drops it.
+    // A write in flight (ExpectWrite): not an overlay yet; any event for the object drops it.
     bool pending = false;
+    // Pending on top of an overlay of ours the cache had not shown yet: stale_rv/stale_absent
+    // are that overlay's, and stay.
+    bool inherited = false;
   };
   // The object the cache returned, or the overlay under `key` while the cache still shows what
   // the overlay replaced.
@@ -123,13 +126,15 @@ class Controller {
   void ForgetOverlayOnceSeen(const std::string& key, const nlohmann::json* object);
   void Remember(const std::string& key, const std::optional<nlohmann::json>& before,
                 nlohmann::json written);
-  // A create's overlay. The watch may deliver the new object, and even its deletion, before the
-  // create's response is back; an overlay installed after that would hide the deletion. So
-  // ExpectCreate() puts a pending placeholder before the request, which any event for the object
-  // drops, and SettleCreate() makes it the overlay of `written` only if it is still there (it
-  // drops it when the create failed: `written` null).
-  void ExpectCreate(const std::string& key);
-  void SettleCreate(const std::string& key, const nlohmann::json* written);
+  // The overlay of a Secret write. The watch may deliver the write, and even a deletion after it,
+  // before the response is back; an overlay installed after that could hide the deletion (when
+  // the cache did not have the Secret before). So ExpectWrite() puts a pending placeholder before
+  // the request, which any event for the object drops, and SettleWrite() makes it the overlay of
+  // `written` (as Remember does) only if it is still there; it drops it when the write failed
+  // (`written` null).
+  void ExpectWrite(const std::string& key);
+  void SettleWrite(const std::string& key, const std::optional<nlohmann::json>& before,
+                   const nlohmann::json* written);
 
   void SyncExternalSecret(const std::string& ns, const std::string& name, const op::WorkItem& item);
   void SyncStore(op::StoreKind kind, const std::string& ns, const std::string& name);
