@@ -188,10 +188,20 @@ class ControllerTest : public ::testing::Test {
   static op::WorkItem Item(const std::string& key) {
     return op::WorkItem{key, op::Trigger::kEvent, SystemClock::Get()->NowMillis()};
   }
-  // Waits until the Secret watch has delivered the controller's write: its handler queues the
-  // ExternalSecrets that write the Secret (nobody takes them without workers).
-  static bool WaitForQueued(Running& c) {
-    return WaitFor([&] { return c->queue_ready() > 0; });
+  // Waits until the controller's watch of `resource` ("secrets", "externalsecrets") has handled
+  // every change made so far: an informer watches again from the last resourceVersion it handled,
+  // and the fake ends each watch with a bookmark of its current resourceVersion.
+  bool WaitForWatch(const std::string& resource) const {
+    const std::int64_t now = apiserver_.resource_version();
+    return WaitFor([&] {
+      for (const auto& r : apiserver_.requests()) {
+        if (r.method == "GET" && r.query.count("watch") && r.path.ends_with("/" + resource) &&
+            r.query.count("resourceVersion") && std::stoll(r.query.at("resourceVersion")) >= now) {
+          return true;
+        }
+      }
+      return false;
+    });
   }
 
   std::mutex hold_mu_;
@@ -279,7 +289,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
     EXPECT_EQ(Writes(), writes);
     // ... and once the Secret watch has delivered it.
     ReleaseSecretWatch();
-    ASSERT_TRUE(WaitForQueued(*c));
+    ASSERT_TRUE(WaitForWatch("secrets"));
     c->Process(Item("es:team/db"));
     c->Process(Item("ss:team/fake"));
     EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
@@ -417,9 +427,46 @@ TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
   c->Process(Item("es:team/db"));
   EXPECT_EQ(Writes(), writes);
   ReleaseSecretWatch();
-  ASSERT_TRUE(WaitForQueued(*c));
+  ASSERT_TRUE(WaitForWatch("secrets"));
   c->Process(Item("es:team/db"));
   EXPECT_EQ(Writes(), writes);
+}
+
+TEST_F(ControllerTest, AnUpdateRightAfterTheCreateIsNotFollowedByAnotherCreate) {
+  // The Secret cache shows neither the create nor the update yet: the controller's memory of its
+  // writes must still say that the Secret exists.
+  json store = FakeStoreObject("fake", "db/password", "first");
+  store["spec"]["provider"]["fake"]["data"].push_back({{"key", "db/other"}, {"value", "second"}});
+  apiserver_.Seed("secretstores", store);
+  apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
+  auto c = Start(false);
+  ASSERT_TRUE(HoldSecretWatch());
+  c->Process(Item("ss:team/fake"));
+  c->Process(Item("es:team/db"));
+  ASSERT_EQ(DataOf(Secret("db-secret"), "password"), "first");
+
+  ASSERT_TRUE(
+      client_
+          ->Patch(
+              ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+              {{"metadata", {{"generation", 2}}},
+               {"spec",
+                {{"data", {{{"secretKey", "password"}, {"remoteRef", {{"key", "db/other"}}}}}}}}})
+          .ok());
+  ASSERT_TRUE(WaitForWatch("externalsecrets"));
+  c->Process(Item("es:team/db"));
+  ASSERT_EQ(DataOf(Secret("db-secret"), "password"), "second");
+  EXPECT_EQ(apiserver_.CountRequests("POST", "/api/v1/namespaces/team/secrets"), 1);
+
+  const int writes = Writes();
+  c->Process(Item("es:team/db"));
+  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(apiserver_.CountRequests("POST", "/api/v1/namespaces/team/secrets"), 1);
+  ReleaseSecretWatch();
+  ASSERT_TRUE(WaitForWatch("secrets"));
+  c->Process(Item("es:team/db"));
+  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(EventCount("db", "Updated"), 1);
 }
 
 TEST_F(ControllerTest, MergeOntoAnExistingSecretKeepsForeignKeys) {
@@ -522,7 +569,7 @@ TEST_F(ControllerTest, ASecretDeletedRightAfterItsCreationIsRecreated) {
   ASSERT_TRUE(Secret("db-secret").has_value());
   ASSERT_TRUE(client_->Delete(kube::SecretsRef(kNs, "db-secret")).ok());
   ReleaseSecretWatch();
-  ASSERT_TRUE(WaitForQueued(*c));  // the watch delivered the creation (and the deletion)
+  ASSERT_TRUE(WaitForWatch("secrets"));  // the watch delivered the creation (and the deletion)
 
   ASSERT_TRUE(WaitFor([&] {
     c->Process(Item("es:team/db"));
@@ -593,7 +640,11 @@ TEST_F(ControllerTest, DeletingTheExternalSecretRemovesItsMetrics) {
   ASSERT_TRUE(WaitFor([&] {
     return ReadyIs("db", "True", "SecretSynced") && ReadyIs("other", "True", "SecretSynced");
   }));
-  ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"db\"") != std::string::npos; }));
+  // The metrics are recorded after the status write.
+  ASSERT_TRUE(WaitFor([&] {
+    return c->metrics().find("name=\"db\"") != std::string::npos &&
+           c->metrics().find("name=\"other\"") != std::string::npos;
+  }));
 
   ASSERT_TRUE(client_->Delete(ExternalSecretsRef(kNs, "db")).ok());
   ASSERT_TRUE(WaitFor([&] { return c->metrics().find("name=\"db\"") == std::string::npos; }))
