@@ -37,9 +37,11 @@ struct BackendOptions {
   provider::AwsCredentials env_credentials;
   // Default: 5 minutes. How long a built provider (and the credentials it read) is reused.
   std::chrono::milliseconds provider_ttl{300'000};
-  // Default: 10 s. How old a fetched value may be and still answer another ExternalSecret's
-  // periodic refresh (event-driven syncs only share values fetched after their event).
-  std::chrono::milliseconds share_window{10'000};
+  // Default: 2 minutes. How old a fetched value may be and still answer another ExternalSecret's
+  // periodic refresh: at most this, and at most a tenth of that ExternalSecret's
+  // refreshInterval (so a change still arrives within 1.1 x refreshInterval). Event-driven syncs
+  // (new object, spec edit, force-sync) only share values fetched after their event.
+  std::chrono::milliseconds share_window{120'000};
   // Default: 2 minutes. How long a fetched value is kept to answer later syncs at all (the
   // sharing rules above decide whether it may); bounds the values held in memory.
   std::chrono::milliseconds value_retention{120'000};

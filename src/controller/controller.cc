@@ -443,7 +443,8 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
         fetched.error = usable;
       } else {
         // An event (new object, spec edit, force-sync) wants values read after it happened; a
-        // periodic refresh may share a value other refreshes read a moment ago.
+        // periodic refresh may share a value other refreshes of the same round read shortly
+        // before (a tenth of its interval at most), so a round reads each key once.
         std::int64_t not_before = item.queued_ms;
         if (item.trigger == op::Trigger::kTimer) {
           not_before -= std::min<std::int64_t>(options_.backends.share_window.count(),
