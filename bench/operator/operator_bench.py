@@ -16,7 +16,8 @@ kube-controller-manager) with deploy/crds/ applied, and then:
      `namespaced` = one SecretStore per namespace, the key copied into each namespace;
   3. the operator is started once to validate the store(s) (they must turn Ready=True), then
      stopped with SIGTERM;
-  4. OPBENCH_EXTERNALSECRETS ExternalSecrets (refreshInterval 1h, one `data` entry each:
+  4. OPBENCH_EXTERNALSECRETS ExternalSecrets (refreshInterval OPBENCH_REFRESH, default 5m; one
+     `data` entry each:
      property `password` of key-(i mod KEYS)) are created in bulk with the operator STOPPED
      (OPBENCH_START=after, the default) and a fresh operator process is started; the clock starts
      when it is spawned. With OPBENCH_START=before the operator keeps running and the clock starts
@@ -26,11 +27,21 @@ kube-controller-manager) with deploy/crds/ applied, and then:
   6. once all are Ready: the operator's externalsecret_provider_api_calls_count{call=
      "GetSecretValue"} and coffer's coffer_requests_total{action="GetSecretValue"} deltas, and
      every target Secret's password is compared with the value in coffer;
-  7. a second refresh round: every key gets a NEW value in coffer (PutSecretValue), all
+  7. in rounds 1..OPBENCH_PERIODIC_ROUNDS (default 1) of each variant, the first PERIODIC
+     refresh round: OPBENCH_PERIODIC_CHANGE (5) keys get a new value in coffer, then the
+     ExternalSecrets are listed every 1.5 s until every status.refreshTime has moved past its
+     initial value; measured: GetSecretValue calls of the round (target: one per store and key),
+     its duration (first to last refreshTime), which target Secrets were written (resourceVersion
+     changed: only the readers of the changed keys may be), that the changed values arrived
+     within 1.1 x refreshInterval, and the operator's RSS;
+  8. (OPBENCH_FORCE_SYNC=1, the default) a force-sync round: every key gets a NEW value in
+     coffer (PutSecretValue), all
      ExternalSecrets are annotated force-sync=<now> (`kubectl annotate ... --all`, one kubectl per
      namespace, in parallel); measured until every ExternalSecret reports a new
-     syncedResourceVersion and every target Secret holds the new value; calls counted again;
-  8. VmHWM of the operator, SIGTERM (must exit 0), everything stopped.
+     syncedResourceVersion and every target Secret holds the new value; calls counted again
+     (information: a force-sync reads afresh, so it shares only fetches started after its own
+     annotation);
+  9. VmHWM of the operator, SIGTERM (must exit 0), everything stopped.
 
 Every process started is recorded in WORK_DIR/pids (pid and a marker of its command line) so that
 run.sh's trap can stop what a crashed driver left behind. Secret values never reach a log or the
@@ -101,7 +112,16 @@ class Config:
         self.timeout = env_int("OPBENCH_TIMEOUT", 300)
         self.poll_s = env_int("OPBENCH_POLL_MS", 200) / 1000.0
         self.settle_s = env_int("OPBENCH_SETTLE_MS", 2000) / 1000.0
-        self.refresh = env_str("OPBENCH_REFRESH_INTERVAL", "1h")
+        self.refresh = env_str("OPBENCH_REFRESH", env_str("OPBENCH_REFRESH_INTERVAL", "5m"))
+        self.refresh_s = parse_duration_s(self.refresh)
+        # The periodic refresh round runs in rounds 1..OPBENCH_PERIODIC_ROUNDS of each variant
+        # (it waits ~refreshInterval); 0 = never.
+        self.periodic_rounds = env_int("OPBENCH_PERIODIC_ROUNDS", 1)
+        self.periodic_poll_s = env_int("OPBENCH_PERIODIC_POLL_MS", 1500) / 1000.0
+        # Keys given a new value in coffer just before the periodic round waits (their readers
+        # must get it within that round; the other Secrets must not be written).
+        self.periodic_change = env_int("OPBENCH_PERIODIC_CHANGE", 5)
+        self.force_sync = env_int("OPBENCH_FORCE_SYNC", 1) != 0
         self.create_threads = env_int("OPBENCH_CREATE_THREADS", 8)
         self.annotate = env_str("OPBENCH_ANNOTATE", "kubectl")
         self.operator_args = shlex.split(env_str("OPBENCH_OPERATOR_ARGS", ""))
@@ -115,11 +135,35 @@ class Config:
             raise SystemExit("OPBENCH_ANNOTATE must be 'kubectl' or 'patch'")
         if self.start not in ("after", "before"):
             raise SystemExit("OPBENCH_START must be 'after' or 'before'")
+        if self.periodic_rounds > 0 and not self.refresh_s:
+            raise SystemExit("the periodic round needs a refreshInterval > 0 (OPBENCH_REFRESH), "
+                             "or set OPBENCH_PERIODIC_ROUNDS=0")
+        if not 0 <= self.periodic_change <= self.keys:
+            raise SystemExit("OPBENCH_PERIODIC_CHANGE must be between 0 and OPBENCH_KEYS")
         if self.count < 1 or self.namespaces < 1 or self.keys < 1 or self.rounds < 1:
             raise SystemExit("OPBENCH_EXTERNALSECRETS/NAMESPACES/KEYS/ROUNDS must be >= 1")
 
     def as_dict(self):
         return {k: v for k, v in vars(self).items() if k not in ("root_secret",)}
+
+
+def parse_duration_s(text):
+    """A Go-style duration ("5m", "1h30m", "90s", "0") in seconds."""
+    if text.strip() == "0":
+        return 0.0
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text.strip())
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        raise SystemExit(f"not a duration: {text!r} (e.g. 5m, 1h, 90s)")
+    mult = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(n) * mult[u] for n, u in parts)
+
+
+def parse_rfc3339_s(text):
+    """status.refreshTime ("2026-11-28T04:40:01Z") in epoch seconds; None if absent."""
+    if not text:
+        return None
+    import calendar
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
 def log(msg):
@@ -716,6 +760,125 @@ class PatchAnnotator:
         return self.returncode
 
 
+def periodic_round(cfg, variant, rnd, res, op, kube, coffer, sm, poller, passwords):
+    """The first periodic refresh round after the initial sync: waits until every
+    ExternalSecret's status.refreshTime has moved past its initial value, then counts the
+    round's GetSecretValue calls and checks that no target Secret was written except those whose
+    key got a new value (OPBENCH_PERIODIC_CHANGE keys, changed right before the wait: their new
+    value must arrive in this round, within 1.1 x refreshInterval of the change). Returns the
+    passwords now in coffer."""
+    want = poller.want
+    es = poller.list_es()
+    init_rt = {k: (es[k].get("status") or {}).get("refreshTime") if k in es else None
+               for k in want}
+    targets = poller.list_targets()
+    init_rv = {k: targets[k]["metadata"].get("resourceVersion") for k in want if k in targets}
+    op_calls_before = op.calls()
+    coffer_before = coffer.get_calls()
+    api_before = apiserver_requests(kube.metrics())
+    kube.counts = {}
+    cpu_before = proc_cpu_s(op.proc.pid) or 0.0
+    changed = list(range(cfg.periodic_change))
+    new = new_values(len(changed))
+    t_change = time.time()
+    for i, (v, _) in zip(changed, new):
+        sm.put_secret_value(SecretId=f"{KEY_PREFIX}{i:02d}", SecretString=v)
+    now_pw = list(passwords)
+    for i, (_, pw) in zip(changed, new):
+        now_pw[i] = pw
+    changed_set = set(changed)
+    res["periodic_changed_keys"] = len(changed)
+    res["periodic_changed_es"] = sum(1 for k in want if poller.key_of[k] in changed_set)
+    log(f"[{variant} {rnd}] periodic round: {len(changed)} key(s) changed in coffer; waiting for "
+        f"every refreshTime to advance (refreshInterval {cfg.refresh}, timeout "
+        f"{cfg.refresh_s + 120:.0f} s)")
+    t_wait = time.monotonic()
+    deadline = t_wait + cfg.refresh_s + 120
+    t_first_seen = t_all_seen = None
+    advanced = 0
+    while True:
+        now = time.monotonic()
+        op.check_alive()
+        es = poller.list_es()
+        poller.sample_rss()
+        advanced = 0
+        for k in want:
+            rt = (es[k].get("status") or {}).get("refreshTime") if k in es else None
+            if rt and rt != init_rt.get(k):
+                advanced += 1
+        if advanced and t_first_seen is None:
+            t_first_seen = time.monotonic() - t_wait
+        if advanced == len(want):
+            t_all_seen = time.monotonic() - t_wait
+            break
+        if now > deadline:
+            log(f"[{variant} {rnd}] periodic round TIMEOUT: {advanced}/{len(want)} refreshed")
+            break
+        time.sleep(max(0.0, cfg.periodic_poll_s - (time.monotonic() - now)))
+    res["periodic_refreshed"] = advanced
+    res["periodic_first_seen_s"] = t_first_seen
+    res["periodic_all_seen_s"] = t_all_seen
+    time.sleep(cfg.settle_s)
+    op.check_alive()
+    op_calls = op.calls()
+    calls = {k: op_calls.get(k, 0) - op_calls_before.get(k, 0) for k in op_calls}
+    res["periodic_get_calls"] = get_calls_total(calls)
+    res["periodic_get_errors"] = get_calls_errors(calls)
+    res["periodic_coffer_get_calls"] = coffer.get_calls() - coffer_before
+    res["periodic_apiserver"] = dict_delta(apiserver_requests(kube.metrics()), api_before)
+    res["periodic_bench_requests"] = {f"{v} {w}": n for (v, w), n in kube.counts.items()}
+    res["periodic_cpu_s"] = (proc_cpu_s(op.proc.pid) or 0.0) - cpu_before
+    es = poller.list_es()
+    ready, _, reasons = poller.es_counts(es)
+    res["periodic_ready"] = ready
+    new_rt, since_init, arrival = [], [], []
+    for k in want:
+        st = (es[k].get("status") or {}) if k in es else {}
+        rt = st.get("refreshTime")
+        if not rt or rt == init_rt.get(k):
+            continue
+        t = parse_rfc3339_s(rt)
+        new_rt.append(t)
+        t_init = parse_rfc3339_s(init_rt.get(k))
+        if t_init is not None:
+            since_init.append(t - t_init)
+        if poller.key_of[k] in changed_set:
+            arrival.append(t - t_change)
+    if new_rt:
+        res["periodic_duration_s"] = max(new_rt) - min(new_rt)
+        res["periodic_interval_min_s"] = min(since_init) if since_init else None
+        res["periodic_interval_max_s"] = max(since_init) if since_init else None
+    res["periodic_arrival_max_s"] = max(arrival) if arrival else None
+    targets = poller.list_targets()
+    written_same = written_changed = missing = 0
+    for k in want:
+        t = targets.get(k)
+        if t is None:
+            missing += 1
+            continue
+        rv_changed = t["metadata"].get("resourceVersion") != init_rv.get(k)
+        if poller.key_of[k] in changed_set:
+            written_changed += rv_changed
+        else:
+            written_same += rv_changed
+    res["periodic_writes_unchanged"] = written_same
+    res["periodic_writes_changed"] = written_changed
+    res["periodic_targets_missing"] = missing
+    res["periodic_values"] = check_values(poller, now_pw)
+    st = proc_status(op.proc.pid) or {}
+    res["periodic_rss_mb"] = st.get("VmRSS")
+    res["periodic_hwm_mb"] = st.get("VmHWM")
+    log(f"[{variant} {rnd}] periodic round: {advanced}/{len(want)} refreshed (first seen after "
+        f"{fmt_s(t_first_seen)}, all after {fmt_s(t_all_seen)} of waiting), refreshTimes spread "
+        f"over {fmt_s(res.get('periodic_duration_s'))}; GetSecretValue calls operator "
+        f"{res['periodic_get_calls']:.0f}, coffer {res['periodic_coffer_get_calls']:.0f} "
+        f"(expected {res['expected_calls']}); Secrets written: {written_same} of unchanged keys, "
+        f"{written_changed}/{res['periodic_changed_es']} of changed keys; values "
+        f"{res['periodic_values']}; VmRSS {fmt_mb(res['periodic_rss_mb'])}, VmHWM "
+        f"{fmt_mb(res['periodic_hwm_mb'])}; not ready: {reasons}")
+    return now_pw
+
+
 def run_round(cfg, procs, variant, rnd, work):
     rd = os.path.join(work, f"{variant}-{rnd}")
     os.makedirs(rd, exist_ok=True)
@@ -922,8 +1085,15 @@ def run_round(cfg, procs, variant, rnd, work):
             f"(expected {res['expected_calls']}), coffer {res['sync_coffer_get_calls']:.0f}; "
             f"VmHWM {fmt_mb(res['sync_hwm_mb'])}; values {res['sync_values']}")
 
-        # ---- the second round: new values, force-sync --------------------------------------
-        if t_ready is not None:
+        # ---- the first periodic refresh round (before the force-sync resets the timers) -----
+        res["periodic_ran"] = False
+        if t_ready is not None and rnd <= cfg.periodic_rounds:
+            res["periodic_ran"] = True
+            passwords = periodic_round(cfg, variant, rnd, res, op, kube, coffer, sm, poller,
+                                       passwords)
+
+        # ---- a force-sync round: new values, every ExternalSecret annotated ---------------
+        if t_ready is not None and cfg.force_sync:
             es = poller.list_es()
             old_srv = {k: (o.get("status") or {}).get("syncedResourceVersion")
                        for k, o in es.items()}
@@ -1094,7 +1264,15 @@ def report(work, out_md):
         "- Ready = every ExternalSecret's status Ready=True (apiserver list polled every "
         f"{int(cfg['poll_s'] * 1000)} ms); targets = every target Secret exists (label "
         f"`{MANAGED_LABEL}=true`). Values: every target Secret's `password` compared with coffer.",
-        "- Second round: every key gets a new value in coffer, then all ExternalSecrets are "
+        "- Periodic refresh round (rounds 1.." + str(cfg.get("periodic_rounds", 0)) + " of each "
+        "variant, after the initial sync): " + str(cfg.get("periodic_change", 0)) + " key(s) get "
+        "a new value in coffer, then the apiserver list is polled every "
+        f"{cfg.get('periodic_poll_s', 1.5):.1f} s until every ExternalSecret's "
+        "`status.refreshTime` has moved past its initial value (timeout refreshInterval + 2 min); "
+        "calls are counted over the whole wait. The target Secrets' resourceVersions before and "
+        "after show which were written: only the readers of the changed keys may be.",
+        "- Force-sync round (after the periodic round): every key gets a new value in coffer, "
+        "then all ExternalSecrets are "
         "annotated `force-sync=<now>` ("
         + ("`kubectl annotate ... --all`, one kubectl per namespace, in parallel"
            if cfg.get("annotate", "kubectl") == "kubectl" else
@@ -1151,21 +1329,113 @@ def report(work, out_md):
                      f"{fmt_n(med(rs, 'sync_get_calls'))} ({', '.join(fmt_n(x) for x in sc)}) | "
                      f"{exp:,} (one per {'key' if v == 'cluster' else 'store and key'}) | "
                      f"{verdict(ok_sc)} |")
-        fc = [r.get("force_get_calls") for r in rs]
-        ok_fc = all(x is not None and 0 < x <= exp for x in fc)
-        lines.append(f"| {names[v]} | GetSecretValue calls, force-sync round (operator; coffer: "
-                     f"{', '.join(fmt_n(r.get('force_coffer_get_calls')) for r in rs)}) | "
-                     f"{fmt_n(med(rs, 'force_get_calls'))} ({', '.join(fmt_n(x) for x in fc)}) | "
-                     f"{exp:,} | {verdict(ok_fc)} |")
+        ok_periodic = True
+        ps = [r for r in rs if r.get("periodic_ran")]
+        if ps:
+            which = f"round{'s' if len(ps) > 1 else ''} {', '.join(str(r['round']) for r in ps)}"
+            pc = [r.get("periodic_get_calls") for r in ps]
+            complete = all(r.get("periodic_refreshed") == n for r in ps)
+            ok_pc = complete and all(x is not None and 0 < x <= exp for x in pc)
+            lines.append(
+                f"| {names[v]} | GetSecretValue calls, first periodic refresh round ({which}; "
+                f"operator; coffer: "
+                f"{', '.join(fmt_n(r.get('periodic_coffer_get_calls')) for r in ps)}) | "
+                f"{fmt_n(med(ps, 'periodic_get_calls'))} ({', '.join(fmt_n(x) for x in pc)}; "
+                f"ExternalSecrets refreshed: "
+                f"{', '.join(fmt_n(r.get('periodic_refreshed')) for r in ps)}) | "
+                f"{exp:,} (one per {'key' if v == 'cluster' else 'store and key'}) | "
+                f"{verdict(ok_pc)} |")
+            lines.append(
+                f"| {names[v]} | periodic round: duration (first to last refreshTime) | "
+                f"{fmt_s(med(ps, 'periodic_duration_s'))} "
+                f"({', '.join(fmt_s(r.get('periodic_duration_s')) for r in ps)}) | | |")
+            wu = [r.get("periodic_writes_unchanged") for r in ps]
+            ok_wu = complete and all(x == 0 for x in wu)
+            lines.append(
+                f"| {names[v]} | periodic round: target Secrets written (resourceVersion changed) "
+                f"whose key kept its value | {', '.join(fmt_n(x) for x in wu)} of "
+                f"{n - ps[0].get('periodic_changed_es', 0):,} | 0 | {verdict(ok_wu)} |")
+            ok_arr = True
+            if any(r.get("periodic_changed_keys") for r in ps):
+                ok_arr = complete and all(
+                    (r.get("periodic_values") or {}).get("ok") == n and
+                    r.get("periodic_arrival_max_s") is not None and
+                    r["periodic_arrival_max_s"] <= 1.1 * cfg["refresh_s"] for r in ps)
+                lines.append(
+                    f"| {names[v]} | periodic round: {ps[0]['periodic_changed_keys']} key(s) "
+                    f"changed in coffer just before: their {ps[0]['periodic_changed_es']:,} "
+                    f"readers updated in that round (written / latest arrival after the change); "
+                    f"every value right | "
+                    + "; ".join(f"{fmt_n(r.get('periodic_writes_changed'))} / "
+                                f"{fmt_s(r.get('periodic_arrival_max_s'))}; "
+                                f"{(r.get('periodic_values') or {}).get('ok', 0):,} / {n:,} right"
+                                for r in ps)
+                    + f" | all, within 1.1 x {cfg['refresh']} = {1.1 * cfg['refresh_s']:.0f} s | "
+                    f"{verdict(ok_arr)} |")
+            lines.append(
+                f"| {names[v]} | periodic round: operator RSS at its end (VmRSS / VmHWM) | "
+                + ", ".join(f"{fmt_mb(r.get('periodic_rss_mb'))} / "
+                            f"{fmt_mb(r.get('periodic_hwm_mb'))}" for r in ps)
+                + f" | < {RSS_TARGET_MB:.0f} MB | "
+                + verdict(all(r.get("periodic_hwm_mb") is not None and
+                              r["periodic_hwm_mb"] * MIB_TO_MB < RSS_TARGET_MB for r in ps))
+                + " |")
+            ok_periodic = ok_pc and ok_wu and ok_arr
+        fs = [r for r in rs if r.get("force_get_calls") is not None]
+        if fs:
+            fc = [r.get("force_get_calls") for r in fs]
+            lines.append(f"| {names[v]} | GetSecretValue calls, force-sync round (information; "
+                         f"operator; coffer: "
+                         f"{', '.join(fmt_n(r.get('force_coffer_get_calls')) for r in fs)}) | "
+                         f"{fmt_n(med(fs, 'force_get_calls'))} "
+                         f"({', '.join(fmt_n(x) for x in fc)}) | none (see below) | info |")
         vals_ok = all((r.get("sync_values") or {}).get("ok") == n and
-                      (r.get("force_values") or {}).get("ok") == n for r in rs)
+                      (not cfg.get("force_sync", True) or
+                       (r.get("force_values") or {}).get("ok") == n) for r in rs)
         lines.append(f"| {names[v]} | target values correct (initial / after rotation + "
                      f"force-sync) | "
                      + "; ".join(f"{(r.get('sync_values') or {}).get('ok', 0):,} / "
-                                 f"{(r.get('force_values') or {}).get('ok', 0):,}" for r in rs)
+                                 f"{fmt_n((r.get('force_values') or {}).get('ok'))}" for r in rs)
                      + f" | {n:,} / {n:,} | {verdict(vals_ok)} |")
-        all_pass &= ok_ready and ok_rss and ok_sc and ok_fc and vals_ok
+        all_pass &= ok_ready and ok_rss and ok_sc and ok_periodic and vals_ok
     lines += ["", f"Overall: {'all targets met' if all_pass else 'NOT all targets met'}.", ""]
+    if any(r.get("force_get_calls") is not None for r in rows):
+        lines += ["The force-sync round's calls are information, not a target: a force-sync is an "
+                  "explicit request to read afresh, so each ExternalSecret may share only a fetch "
+                  "that started after its own annotation arrived, and how many it shares depends "
+                  "on how fast the annotations land, not on the operator.", ""]
+    prows = [r for r in rows if r.get("periodic_ran")]
+    if prows:
+        lines += [
+            "First periodic refresh round (after the initial sync; times in s; refreshTime has "
+            "1 s resolution):",
+            "",
+            "| Variant | Round | Refreshed | Waited until first / all seen | Duration (first to "
+            "last refreshTime) | refreshTime advance per ExternalSecret (min-max) | Calls "
+            "(operator / coffer) | Secrets written (kept value / changed key) | Latest arrival "
+            "of a changed value | Values right | Status PATCHes | VmRSS / VmHWM at end | "
+            "Operator CPU |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in prows:
+            api = r.get("periodic_apiserver") or {}
+            lines.append(
+                f"| {r['variant']} | {r['round']} | {fmt_n(r.get('periodic_refreshed'))} / "
+                f"{r['count']:,} | {fmt_s(r.get('periodic_first_seen_s'))} / "
+                f"{fmt_s(r.get('periodic_all_seen_s'))} | {fmt_s(r.get('periodic_duration_s'))} | "
+                f"{fmt_s(r.get('periodic_interval_min_s'))} - "
+                f"{fmt_s(r.get('periodic_interval_max_s'))} | "
+                f"{fmt_n(r.get('periodic_get_calls'))} / "
+                f"{fmt_n(r.get('periodic_coffer_get_calls'))} | "
+                f"{fmt_n(r.get('periodic_writes_unchanged'))} / "
+                f"{fmt_n(r.get('periodic_writes_changed'))} of "
+                f"{fmt_n(r.get('periodic_changed_es'))} | "
+                f"{fmt_s(r.get('periodic_arrival_max_s'))} | "
+                f"{fmt_n((r.get('periodic_values') or {}).get('ok'))} | "
+                f"{fmt_n(api.get('PATCH externalsecrets/status'))} | "
+                f"{fmt_mb(r.get('periodic_rss_mb'))} / {fmt_mb(r.get('periodic_hwm_mb'))} | "
+                f"{fmt_s(r.get('periodic_cpu_s'))} |")
+        lines.append("")
 
     # Per round.
     lines += [
@@ -1224,7 +1494,11 @@ def report(work, out_md):
             f"- {r['variant']} {r['round']}: apiserver requests during the initial sync "
             f"(all clients, the benchmark's own polls included: "
             f"{top_requests(r.get('sync_bench_requests', {}), 3)}): "
-            f"{top_requests(r.get('sync_apiserver', {}))}{rate}; during the force-sync round: "
+            f"{top_requests(r.get('sync_apiserver', {}))}{rate}; "
+            + (f"during the periodic round (whole wait, the benchmark's polls included): "
+               f"{top_requests(r.get('periodic_apiserver', {}))}; "
+               if r.get("periodic_ran") else "")
+            + f"during the force-sync round: "
             f"{top_requests(r.get('force_apiserver', {}))}. Operator log: "
             f"{logsum.get('lines', 0):,} lines ({logsum.get('warn_lines', 0)} warn, "
             f"{logsum.get('error_lines', 0)} error/fail), {r.get('threads')} threads, "

@@ -6,15 +6,19 @@
 #
 # Measures, per round (fresh control plane and coffer server each), for a ClusterSecretStore and
 # for one SecretStore per namespace: the time until every ExternalSecret is Ready=True and every
-# target Secret exists, the operator's peak RSS, the GetSecretValue calls of the initial sync and
-# of a force-sync round after rotating every value, and that every target holds the right value.
+# target Secret exists, the operator's peak RSS, the GetSecretValue calls of the initial sync, of
+# the first periodic refresh round (round 1 of each variant: waits ~refreshInterval = 5m) and of
+# a force-sync round after rotating every value, and that every target holds the right value.
 # Prints the markdown report and writes it to bench/operator/results.md. See README.md here.
 #
 # Knobs (environment): OPBENCH_EXTERNALSECRETS (1000), OPBENCH_NAMESPACES (10), OPBENCH_KEYS (50),
 # OPBENCH_ROUNDS (3), OPBENCH_VARIANTS (cluster,namespaced), OPBENCH_START (after: the operator
 # is started after the bulk create and timed from its start; before: timed from the bulk create
 # with the operator running), OPBENCH_TIMEOUT (300 s per phase), OPBENCH_POLL_MS (200),
-# OPBENCH_SETTLE_MS (2000), OPBENCH_REFRESH_INTERVAL (1h), OPBENCH_CREATE_THREADS (8),
+# OPBENCH_SETTLE_MS (2000), OPBENCH_REFRESH (5m; OPBENCH_REFRESH_INTERVAL is an alias),
+# OPBENCH_PERIODIC_ROUNDS (1: the periodic round in round 1 of each variant; 0 = none),
+# OPBENCH_PERIODIC_CHANGE (5 keys changed before it), OPBENCH_PERIODIC_POLL_MS (1500),
+# OPBENCH_FORCE_SYNC (1; 0 = no force-sync round), OPBENCH_CREATE_THREADS (8),
 # OPBENCH_ANNOTATE (kubectl | patch), OPBENCH_OPERATOR_ARGS (extra `coffer operator` flags),
 # COFFER_BIN (build/coffer), OPBENCH_WORK_DIR (a fresh dir under /var/tmp, removed afterwards
 # unless OPBENCH_KEEP=1 or the run failed), OPBENCH_RESULTS (bench/operator/results.md).
