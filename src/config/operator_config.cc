@@ -49,6 +49,12 @@ const Table& TheTable() {
           "COFFER_OPERATOR_STORE_REQUEUE_INTERVAL_SECONDS",
           &OperatorConfig::store_requeue_interval_seconds, "300",
           "how often each SecretStore is re-validated"),
+      Def("template_left_delimiter", "--template-left-delimiter",
+          "COFFER_OPERATOR_TEMPLATE_LEFT_DELIMITER", &OperatorConfig::template_left_delimiter, "{{",
+          "left delimiter of ExternalSecret templates"),
+      Def("template_right_delimiter", "--template-right-delimiter",
+          "COFFER_OPERATOR_TEMPLATE_RIGHT_DELIMITER", &OperatorConfig::template_right_delimiter,
+          "}}", "right delimiter of ExternalSecret templates"),
       Def("log_level", "--log-level", "COFFER_OPERATOR_LOG_LEVEL", &OperatorConfig::log_level,
           "info", "trace, debug, info, warn, error, critical or off"),
   });
@@ -116,6 +122,13 @@ Status Validate(const OperatorConfig& c) {
   constexpr std::uint64_t kWeek = 7 * 24 * 3600;
   COFFER_RETURN_IF_ERROR(
       CheckRange("store_requeue_interval_seconds", c.store_requeue_interval_seconds, 1, kWeek));
+  for (const auto& [key, delim] :
+       {std::pair{"template_left_delimiter", &c.template_left_delimiter},
+        std::pair{"template_right_delimiter", &c.template_right_delimiter}}) {
+    if (delim->empty() || delim->find_first_of(" \t\r\n") != std::string::npos) {
+      return invalid(std::string(key) + " must be non-empty and contain no white space");
+    }
+  }
   COFFER_RETURN_IF_ERROR(CheckLogLevel("log_level", c.log_level));
   return Status::Ok();
 }

@@ -48,6 +48,11 @@ struct OperatorConfig {
   std::string leader_election_id = "coffer-operator";
   // Default: 300. Seconds between re-validations of each SecretStore (>= 1).
   int store_requeue_interval_seconds = 300;
+  // Default: "{{". Left delimiter of ExternalSecret templates (ESO's
+  // --template-left-delimiter), e.g. "<%" to avoid escaping Helm's "{{".
+  std::string template_left_delimiter = "{{";
+  // Default: "}}". Right delimiter of ExternalSecret templates.
+  std::string template_right_delimiter = "}}";
   // Default: info. One of trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
 

@@ -72,10 +72,12 @@ TEST_F(OperatorConfigTest, DefaultsMatchTheHeader) {
   EXPECT_EQ(c->leader_election_namespace, "");
   EXPECT_EQ(c->leader_election_id, "coffer-operator");
   EXPECT_EQ(c->store_requeue_interval_seconds, 300);
+  EXPECT_EQ(c->template_left_delimiter, "{{");
+  EXPECT_EQ(c->template_right_delimiter, "}}");
   EXPECT_EQ(c->log_level, "info");
 
   // The table has one row per field, flags and variables spelled after the key.
-  ASSERT_EQ(OperatorOptions().size(), 14u);
+  ASSERT_EQ(OperatorOptions().size(), 16u);
   for (const OptionInfo& o : OperatorOptions()) {
     std::string key(o.key);
     std::string flag = "--" + key;
@@ -140,6 +142,8 @@ TEST_F(OperatorConfigTest, EveryOptionFromEachSource) {
                                "leader_election_namespace: system\n"
                                "leader_election_id: op.example.com\n"
                                "store_requeue_interval_seconds: 60\n"
+                               "template_left_delimiter: <%\n"
+                               "template_right_delimiter: '%>'\n"
                                "log_level: warn\n");
   auto from_file = Load({"--config", file}, {});
   ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
@@ -156,6 +160,8 @@ TEST_F(OperatorConfigTest, EveryOptionFromEachSource) {
              {"COFFER_OPERATOR_LEADER_ELECTION_NAMESPACE", "system"},
              {"COFFER_OPERATOR_LEADER_ELECTION_ID", "op.example.com"},
              {"COFFER_OPERATOR_STORE_REQUEUE_INTERVAL_SECONDS", "60"},
+             {"COFFER_OPERATOR_TEMPLATE_LEFT_DELIMITER", "<%"},
+             {"COFFER_OPERATOR_TEMPLATE_RIGHT_DELIMITER", "%>"},
              {"COFFER_OPERATOR_LOG_LEVEL", "warn"}};
   auto from_env = Load({}, env);
   ASSERT_TRUE(from_env.ok()) << from_env.status().ToString();
@@ -183,6 +189,10 @@ TEST_F(OperatorConfigTest, EveryOptionFromEachSource) {
                           "op.example.com",
                           "--store-requeue-interval-seconds",
                           "60",
+                          "--template-left-delimiter",
+                          "<%",
+                          "--template-right-delimiter",
+                          "%>",
                           "--log-level",
                           "warn"},
                          {});
@@ -201,6 +211,8 @@ TEST_F(OperatorConfigTest, EveryOptionFromEachSource) {
     EXPECT_EQ(c->leader_election_namespace, "system");
     EXPECT_EQ(c->leader_election_id, "op.example.com");
     EXPECT_EQ(c->store_requeue_interval_seconds, 60);
+    EXPECT_EQ(c->template_left_delimiter, "<%");
+    EXPECT_EQ(c->template_right_delimiter, "%>");
     EXPECT_EQ(c->log_level, "warn");
   }
   // Apart from where the file came from, the three agree exactly.
@@ -294,6 +306,8 @@ TEST_F(OperatorConfigTest, ValidationErrorsNameTheOption) {
       {{"--leader-election-id", "a..b"}, {}, "leader_election_id"},
       {{"--store-requeue-interval-seconds", "0"}, {}, "store_requeue_interval_seconds"},
       {{"--log-level", "loud"}, {}, "log_level"},
+      {{"--template-left-delimiter", ""}, {}, "template_left_delimiter"},
+      {{"--template-right-delimiter", "} }"}, {}, "template_right_delimiter"},
       {{"--concurrent", "x"}, {}, "--concurrent"},
       {{}, {{"COFFER_OPERATOR_CLIENT_BURST", "x"}}, "COFFER_OPERATOR_CLIENT_BURST"},
       {{}, {{"COFFER_OPERATOR_ENABLE_LEADER_ELECTION", "maybe"}}, "not a boolean"},
