@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <utility>
 
 #include <curl/curl.h>
@@ -262,6 +263,86 @@ Status SecretsManagerClient::CheckCredentials() const {
   // may read is decided per secret.
   if (page.ok() || page.status().code() == StatusCode::kPermissionDenied) return Status::Ok();
   return page.status();
+}
+
+// --- Writes (PushSecret) -------------------------------------------------------------------------
+
+namespace {
+
+// A random (version 4) UUID for ClientRequestToken: unique per call, so every write is a new
+// request (AWS would answer a reused token with the earlier result).
+std::string NewRequestToken() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string h;
+  for (int i = 0; i < 2; ++i) {
+    const std::uint64_t r = rng();
+    h += HexEncode(std::string(reinterpret_cast<const char*>(&r), sizeof(r)));
+  }
+  h[12] = '4';                                            // version 4
+  h[16] = "89ab"[static_cast<unsigned char>(h[16]) % 4];  // variant 10
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+void SetValue(json& request, const std::optional<std::string>& string,
+              const std::optional<std::string>& binary) {
+  if (binary) {
+    request["SecretBinary"] = Base64Encode(*binary);
+  } else {
+    request["SecretString"] = string.value_or("");
+  }
+}
+
+json TagList(const std::vector<std::pair<std::string, std::string>>& tags) {
+  json list = json::array();
+  for (const auto& [k, v] : tags) list.push_back({{"Key", k}, {"Value", v}});
+  return list;
+}
+
+}  // namespace
+
+Result<std::string> SecretsManagerClient::CreateSecret(
+    const std::string& name, const std::optional<std::string>& string,
+    const std::optional<std::string>& binary, const std::string& description,
+    const std::string& kms_key_id,
+    const std::vector<std::pair<std::string, std::string>>& tags) const {
+  json request = {{"Name", name}, {"ClientRequestToken", NewRequestToken()}};
+  SetValue(request, string, binary);
+  if (!description.empty()) request["Description"] = description;
+  if (!kms_key_id.empty()) request["KmsKeyId"] = kms_key_id;
+  if (!tags.empty()) request["Tags"] = TagList(tags);
+  COFFER_ASSIGN_OR_RETURN(std::string body, Call("CreateSecret", request.dump()));
+  COFFER_ASSIGN_OR_RETURN(json j, ParseJson(body, "CreateSecret"));
+  return StringOr(j, "VersionId");
+}
+
+Result<std::string> SecretsManagerClient::PutSecretValue(
+    const std::string& secret_id, const std::optional<std::string>& string,
+    const std::optional<std::string>& binary) const {
+  json request = {{"SecretId", secret_id}, {"ClientRequestToken", NewRequestToken()}};
+  SetValue(request, string, binary);
+  COFFER_ASSIGN_OR_RETURN(std::string body, Call("PutSecretValue", request.dump()));
+  COFFER_ASSIGN_OR_RETURN(json j, ParseJson(body, "PutSecretValue"));
+  return StringOr(j, "VersionId");
+}
+
+Status SecretsManagerClient::DeleteSecret(const std::string& secret_id,
+                                          bool force_delete_without_recovery,
+                                          std::optional<int> recovery_window_in_days) const {
+  json request = {{"SecretId", secret_id}};
+  if (force_delete_without_recovery) {
+    request["ForceDeleteWithoutRecovery"] = true;
+  } else if (recovery_window_in_days) {
+    request["RecoveryWindowInDays"] = *recovery_window_in_days;
+  }
+  return Call("DeleteSecret", request.dump()).status();
+}
+
+Status SecretsManagerClient::TagResource(
+    const std::string& secret_id,
+    const std::vector<std::pair<std::string, std::string>>& tags) const {
+  return Call("TagResource", json{{"SecretId", secret_id}, {"Tags", TagList(tags)}}.dump())
+      .status();
 }
 
 }  // namespace coffer::provider

@@ -96,6 +96,26 @@ class SecretsManagerClient {
   // was accepted). kUnauthenticated for bad credentials, kUnavailable when unreachable.
   Status CheckCredentials() const;
 
+  // --- Writes (PushSecret, see operator/push_secret.h) -----------------------------------------
+  // CreateSecret with exactly one of `string` / `binary`, the tags and description (and KmsKeyId
+  // when not empty), under a fresh ClientRequestToken. Returns the new version id.
+  Result<std::string> CreateSecret(
+      const std::string& name, const std::optional<std::string>& string,
+      const std::optional<std::string>& binary, const std::string& description,
+      const std::string& kms_key_id,
+      const std::vector<std::pair<std::string, std::string>>& tags) const;
+  // PutSecretValue (a new AWSCURRENT version) with exactly one of `string` / `binary`, under a
+  // fresh ClientRequestToken. Returns the new version id.
+  Result<std::string> PutSecretValue(const std::string& secret_id,
+                                     const std::optional<std::string>& string,
+                                     const std::optional<std::string>& binary) const;
+  // DeleteSecret: ForceDeleteWithoutRecovery, or RecoveryWindowInDays when set (else the
+  // backend's default window).
+  Status DeleteSecret(const std::string& secret_id, bool force_delete_without_recovery,
+                      std::optional<int> recovery_window_in_days) const;
+  Status TagResource(const std::string& secret_id,
+                     const std::vector<std::pair<std::string, std::string>>& tags) const;
+
   const std::string& endpoint() const { return endpoint_; }
 
  private:

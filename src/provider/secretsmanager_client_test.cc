@@ -297,6 +297,57 @@ TEST(RemoteKeyTest, MetadataFlagTakesPartInEquality) {
   EXPECT_TRUE(value == same);
 }
 
+// --- Writes (PushSecret) ------------------------------------------------------------------------
+
+TEST_F(SecretsManagerClientTest, CreatePutTagAndDeleteForPushSecret) {
+  SecretsManagerClient client = Client();
+  Result<std::string> v1 = client.CreateSecret("push/db", std::nullopt, std::string("\x00b1", 3),
+                                               "secret 'managed-by:external-secrets'", "",
+                                               {{"managed-by", "external-secrets"}});
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  auto described = client.DescribeSecret("push/db");
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  EXPECT_EQ(described->tags,
+            (std::vector<std::pair<std::string, std::string>>{{"managed-by", "external-secrets"}}));
+  auto got = client.GetSecretValue("push/db");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->binary, std::string("\x00b1", 3));
+  EXPECT_EQ(got->version_id, *v1);
+
+  Result<std::string> v2 = client.PutSecretValue("push/db", std::string(kCanary), std::nullopt);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_NE(*v2, *v1);  // a fresh ClientRequestToken each call
+  Result<std::string> v3 = client.PutSecretValue("push/db", std::string("other"), std::nullopt);
+  ASSERT_TRUE(v3.ok()) << v3.status().ToString();
+  EXPECT_NE(*v3, *v2);
+  got = client.GetSecretValue("push/db");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->string, "other");
+
+  ASSERT_TRUE(client.TagResource("push/db", {{"team", "payments"}}).ok());
+  described = client.DescribeSecret("push/db");
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->tags.size(), 2u);
+
+  Status exists =
+      client.CreateSecret("push/db", std::string("x"), std::nullopt, "", "", {}).status();
+  EXPECT_FALSE(exists.ok());
+  EXPECT_THAT(exists.message(), Not(HasSubstr("other")));
+
+  ASSERT_TRUE(client.DeleteSecret("push/db", /*force=*/false, 7).ok());
+  described = client.DescribeSecret("push/db");
+  ASSERT_TRUE(described.ok());
+  EXPECT_TRUE(described->deleted_ms.has_value());  // scheduled, recoverable
+
+  ASSERT_TRUE(client.CreateSecret("push/gone", std::string("x"), std::nullopt, "", "", {}).ok());
+  ASSERT_TRUE(client.DeleteSecret("push/gone", /*force=*/true, std::nullopt).ok());
+  EXPECT_EQ(client.DescribeSecret("push/gone").status().code(), StatusCode::kNotFound);
+  // As AWS: a forced delete of a missing secret succeeds; otherwise it is NotFound.
+  EXPECT_TRUE(client.DeleteSecret("push/missing", true, std::nullopt).ok());
+  EXPECT_EQ(client.DeleteSecret("push/missing", false, std::nullopt).code(),
+            StatusCode::kNotFound);
+}
+
 TEST(StatusFromAwsErrorTest, MapsTypesAndKeepsMessagesShort) {
   EXPECT_EQ(
       StatusFromAwsError(400, R"({"__type":"ResourceNotFoundException","Message":"x"})").code(),
