@@ -82,8 +82,8 @@ Result<std::string> Backends::ReadSecretKey(const op::SecretKeySelector& ref) {
   return std::move(*value);
 }
 
-Result<std::shared_ptr<provider::Provider>> Backends::Build(const op::SecretStore& store,
-                                                            std::string_view es_namespace) {
+Result<std::shared_ptr<const provider::SecretsManagerClient>> Backends::BuildClient(
+    const op::SecretStore& store, std::string_view es_namespace) {
   provider::SecretsManagerOptions sm;
   sm.region = store.aws.region;
   sm.endpoint = !store.aws.endpoint.empty() ? store.aws.endpoint : options_.default_endpoint;
@@ -105,10 +105,26 @@ Result<std::shared_ptr<provider::Provider>> Backends::Build(const op::SecretStor
           "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY");
     }
   }
-  auto client =
-      std::make_shared<const provider::SecretsManagerClient>(std::move(sm), std::move(credentials));
+  return std::make_shared<const provider::SecretsManagerClient>(std::move(sm),
+                                                                std::move(credentials));
+}
+
+Result<std::shared_ptr<provider::Provider>> Backends::Build(const op::SecretStore& store,
+                                                            std::string_view es_namespace) {
+  COFFER_ASSIGN_OR_RETURN(std::shared_ptr<const provider::SecretsManagerClient> client,
+                          BuildClient(store, es_namespace));
   return std::shared_ptr<provider::Provider>(
       std::make_shared<provider::AwsProvider>(std::move(client), observer_));
+}
+
+Result<std::shared_ptr<const provider::SecretsManagerClient>> Backends::WriteClient(
+    const op::SecretStore& store, std::string_view ns) {
+  if (store.provider_type != op::ProviderType::kAws) {
+    return Status::FailedPrecondition(std::string(op::StoreKindName(store.kind)) + " \"" +
+                                      store.metadata.name +
+                                      "\": only aws (Secrets Manager) stores can be pushed to");
+  }
+  return BuildClient(store, ns);
 }
 
 Result<std::shared_ptr<provider::Provider>> Backends::ProviderFor(const op::SecretStore& store,

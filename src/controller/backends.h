@@ -70,6 +70,11 @@ class Backends {
   // alone: kUnknown, as in ESO.
   op::StoreValidationResult Validate(const op::SecretStore& store);
 
+  // A Secrets Manager client for writing to an aws store used from namespace `ns` (PushSecret):
+  // endpoint, region and credentials as for reads, built afresh (credentials read now).
+  Result<std::shared_ptr<const provider::SecretsManagerClient>> WriteClient(
+      const op::SecretStore& store, std::string_view ns);
+
   // Drops the providers built for a store (it was deleted or changed).
   void Forget(std::string_view store_uid);
 
@@ -88,6 +93,8 @@ class Backends {
                                                           std::string* id);
   Result<std::shared_ptr<provider::Provider>> Build(const op::SecretStore& store,
                                                     std::string_view es_namespace);
+  Result<std::shared_ptr<const provider::SecretsManagerClient>> BuildClient(
+      const op::SecretStore& store, std::string_view es_namespace);
   // The value of one key of a Kubernetes Secret (credentials). Messages name the Secret and key.
   Result<std::string> ReadSecretKey(const op::SecretKeySelector& ref);
   void Drop(const std::string& id);

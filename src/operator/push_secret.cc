@@ -55,38 +55,6 @@ Result<StringMap> StringMapAt(const json& object, std::string_view key, const st
   return out;
 }
 
-Result<LabelSelector> ParseLabelSelector(const json& object, const std::string& path) {
-  LabelSelector out;
-  COFFER_ASSIGN_OR_RETURN(out.match_labels, StringMapAt(object, "matchLabels", path));
-  COFFER_ASSIGN_OR_RETURN(const json* exprs, ArrayAt(object, "matchExpressions", path));
-  if (exprs != nullptr) {
-    for (std::size_t i = 0; i < exprs->size(); ++i) {
-      const std::string epath = path + ".matchExpressions[" + std::to_string(i) + "]";
-      const json& e = (*exprs)[i];
-      if (!e.is_object()) return Invalid(epath, "must be an object");
-      LabelRequirement r;
-      COFFER_ASSIGN_OR_RETURN(r.key, StringAt(e, "key", epath));
-      COFFER_ASSIGN_OR_RETURN(r.op, StringAt(e, "operator", epath));
-      if (r.key.empty()) return Invalid(epath + ".key", "is required");
-      if (r.op != "In" && r.op != "NotIn" && r.op != "Exists" && r.op != "DoesNotExist") {
-        return Invalid(epath + ".operator", "must be In, NotIn, Exists or DoesNotExist");
-      }
-      COFFER_ASSIGN_OR_RETURN(const json* values, ArrayAt(e, "values", epath));
-      if (values != nullptr) {
-        for (const json& v : *values) {
-          if (!v.is_string()) return Invalid(epath + ".values", "must be strings");
-          r.values.push_back(v.get<std::string>());
-        }
-      }
-      if ((r.op == "In" || r.op == "NotIn") && r.values.empty()) {
-        return Invalid(epath + ".values", "must not be empty for " + r.op);
-      }
-      out.match_expressions.push_back(std::move(r));
-    }
-  }
-  return out;
-}
-
 Result<PushMetadata> ParseMetadata(const json& metadata, const std::string& path) {
   PushMetadata out;
   if (!metadata.is_object()) return Invalid(path, "must be an object");
@@ -218,24 +186,6 @@ bool HasTag(const std::vector<std::pair<std::string, std::string>>& tags, const 
 }
 
 }  // namespace
-
-bool SelectorMatches(const LabelSelector& selector, const StringMap& labels) {
-  for (const auto& [k, v] : selector.match_labels) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  for (const LabelRequirement& r : selector.match_expressions) {
-    auto it = labels.find(r.key);
-    const bool has = it != labels.end();
-    const bool in =
-        has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
-    if (r.op == "In" && !in) return false;
-    if (r.op == "NotIn" && in) return false;
-    if (r.op == "Exists" && !has) return false;
-    if (r.op == "DoesNotExist" && has) return false;
-  }
-  return true;
-}
 
 Result<PushSecret> ParsePushSecret(const json& object) {
   if (!object.is_object()) return Invalid("PushSecret", "must be an object");

@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "operator/cluster_external_secret.h"  // LabelSelector, SelectorMatches
 #include "operator/reconcile.h"
 #include "operator/types.h"
 
@@ -51,22 +52,6 @@ inline constexpr std::string_view kPushSyncedMessage = "PushSecret synced succes
 
 enum class PushUpdatePolicy { kReplace, kIfNotExists };
 enum class PushDeletionPolicy { kNone, kDelete };
-
-// One label-selector requirement (matchExpressions).
-struct LabelRequirement {
-  std::string key;
-  std::string op;  // In, NotIn, Exists, DoesNotExist
-  std::vector<std::string> values;
-};
-
-// A metav1.LabelSelector.
-struct LabelSelector {
-  StringMap match_labels;
-  std::vector<LabelRequirement> match_expressions;
-};
-
-// Whether `labels` satisfy `selector` (an empty selector matches everything).
-bool SelectorMatches(const LabelSelector& selector, const StringMap& labels);
 
 // spec.secretStoreRefs[]: a store by name, or every store of `kind` matching a label selector.
 struct PushStoreRef {
