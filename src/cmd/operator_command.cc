@@ -19,6 +19,7 @@
 #include "cmd/common.h"
 #include "config/operator_config.h"
 #include "controller/controller.h"
+#include "controller/push_secret_controller.h"
 #include "core/encoding.h"
 #include "http/server.h"
 #include "kube/client.h"
@@ -81,6 +82,12 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
 
   metrics::Registry registry;
   controller::Controller controller(**client, registry, options);
+  // PushSecrets (v1alpha1): same namespace, controller class and backends, same leadership.
+  controller::PushSecretControllerOptions push_options;
+  push_options.namespace_ = options.namespace_;
+  push_options.controller_class = options.controller_class;
+  push_options.backends = options.backends;
+  controller::PushSecretController push_secrets(**client, push_options);
 
   std::atomic<bool> synced{false};
   http::ServerOptions http_options;
@@ -110,6 +117,9 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   }
 
   controller.StartInformers();
+  // Not part of /readyz: without the PushSecret CRD this cache never syncs (it keeps retrying),
+  // and ExternalSecrets must not wait for it.
+  push_secrets.StartInformers();
 
   std::unique_ptr<kube::LeaderElector> elector;
   std::jthread leading;  // runs StartWorkers() for the elector, which wants prompt callbacks
@@ -123,6 +133,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
     spdlog::info("caches synced ({} KiB of heap in use)", ::mallinfo2().uordblks / 1024);
     if (!cfg.enable_leader_election) {
       controller.StartWorkers();
+      push_secrets.StartWorkers();
       return;
     }
     kube::LeaderElectionConfig le;
@@ -138,7 +149,10 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
         kube::LeaderCallbacks{
             [&] {
               spdlog::info("became the leader: reconciling");
-              leading = std::jthread([&] { controller.StartWorkers(); });
+              leading = std::jthread([&] {
+                controller.StartWorkers();
+                push_secrets.StartWorkers();
+              });
             },
             [] {
               // As controller-runtime does: a replica that lost the Lease exits, and its
@@ -158,6 +172,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   starter.join();
   if (elector) elector->Stop();
   if (leading.joinable()) leading.join();
+  push_secrets.Stop();
   controller.Stop();
   (*server)->Shutdown();
   spdlog::info("coffer operator stopped");

@@ -21,7 +21,7 @@ NAMESPACE = "coffer-system"
 SA = f"system:serviceaccount:{NAMESPACE}:coffer-operator"
 ES_GROUP = "external-secrets.io"
 ES_KINDS = ["externalsecrets", "secretstores", "clustersecretstores", "clusterexternalsecrets"]
-CRD_NAMES = [f"{kind}.{ES_GROUP}" for kind in ES_KINDS]
+CRD_NAMES = [f"{kind}.{ES_GROUP}" for kind in ES_KINDS + ["pushsecrets"]]
 
 # (kind, name, namespace) of every object in the base.
 EXPECTED_OBJECTS = {
@@ -53,6 +53,8 @@ EXPECTED_CLUSTER_RULES = (
     {(ES_GROUP, kind, verb, "") for kind in ES_KINDS for verb in ("get", "list", "watch")}
     | {(ES_GROUP, kind + "/status", verb, "") for kind in ES_KINDS
        for verb in ("get", "update", "patch")}
+    | {(ES_GROUP, "pushsecrets", verb, "") for verb in ("get", "list", "watch", "update")}
+    | {(ES_GROUP, "pushsecrets/status", verb, "") for verb in ("get", "update", "patch")}
     | {("", "secrets", verb, "") for verb in ("get", "list", "watch", "create", "update", "patch",
                                               "delete")}
     | {("", "events", verb, "") for verb in ("create", "patch")}
@@ -66,6 +68,10 @@ ALLOWED = [
     *[(verb, f"{kind}.{ES_GROUP}", "-A") for kind in ES_KINDS for verb in ("get", "list", "watch")],
     *[(verb, f"{kind}.{ES_GROUP}", "--subresource=status", "-n", "team-a")
       for kind in ES_KINDS for verb in ("get", "update", "patch")],
+    *[(verb, f"pushsecrets.{ES_GROUP}", "-A") for verb in ("get", "list", "watch")],
+    ("update", f"pushsecrets.{ES_GROUP}", "-n", "team-a"),
+    *[(verb, f"pushsecrets.{ES_GROUP}", "--subresource=status", "-n", "team-a")
+      for verb in ("get", "update", "patch")],
     *[(verb, "secrets", "-n", "team-a") for verb in ("get", "list", "watch", "create", "update",
                                                      "patch", "delete")],
     ("list", "secrets", "-A"),
@@ -84,6 +90,8 @@ DENIED = [
     *[(verb, f"{kind}.{ES_GROUP}", "-n", "team-a") for kind in ES_KINDS
       for verb in ("create", "update", "patch", "delete")],
     ("deletecollection", f"externalsecrets.{ES_GROUP}", "-n", "team-a"),
+    # PushSecrets: update is for the finalizer only.
+    *[(verb, f"pushsecrets.{ES_GROUP}", "-n", "team-a") for verb in ("create", "patch", "delete")],
     ("delete", f"externalsecrets.{ES_GROUP}", "--subresource=status", "-n", "team-a"),
     ("deletecollection", "secrets", "-n", "team-a"),
     ("list", "events", "-n", "team-a"),

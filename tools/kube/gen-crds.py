@@ -4,7 +4,8 @@
 ESO's upstream CRDs use x-kubernetes-validations, which Kubernetes 1.20 rejects, so coffer ships
 its own: apiextensions.k8s.io/v1, the kinds SecretStore, ClusterSecretStore, ExternalSecret and
 ClusterExternalSecret, each serving v1 (storage) and v1beta1 with the same structural schema
-(conversion None), status subresources, ESO's short names, category and printer columns.
+(conversion None), and PushSecret serving v1alpha1 only (as ESO); status subresources, ESO's
+short names, category and printer columns.
 
 The schemas describe the fields coffer's operator reads, as ESO names them (see
 shared/reference/external-secrets-operator.md); sub-objects coffer does not interpret (other
@@ -335,6 +336,64 @@ def cluster_external_secret_status():
     })
 
 
+# --- PushSecret -----------------------------------------------------------------------------
+
+def push_secret_spec():
+    return obj({
+        "refreshInterval": string("How often the Secret is pushed again; 0 means only on change.",
+                                  default="1h"),
+        "secretStoreRefs": array(obj({
+            "name": string("A store by name."),
+            "labelSelector": label_selector("Every store of this kind whose labels match."),
+            "kind": string(enum=["SecretStore", "ClusterSecretStore"], default="SecretStore"),
+        }), "The stores to push to."),
+        "updatePolicy": string(enum=["Replace", "IfNotExists"], default="Replace"),
+        "deletionPolicy": string(enum=["None", "Delete"], default="None"),
+        "selector": obj({
+            "secret": obj({
+                "name": string("The Kubernetes Secret to push, in this namespace."),
+                "selector": label_selector("Not supported by coffer (rejected)."),
+            }),
+            "generatorRef": obj({
+                "apiVersion": string(),
+                "kind": string(),
+                "name": string(),
+            }, description="Not supported by coffer (rejected)."),
+        }),
+        "data": array(obj({
+            "match": obj({
+                "secretKey": string("Key of the Secret; none: the whole Secret as JSON."),
+                "remoteRef": obj({
+                    "remoteKey": string("The remote secret's name."),
+                    "property": string("Merge the value into the remote JSON at this path."),
+                }, required=["remoteKey"]),
+            }, required=["remoteRef"]),
+            "metadata": {
+                "description": "Provider-specific: for aws a PushSecretMetadata with "
+                               "spec.secretPushFormat, description, tags, kmsKeyID.",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
+            "conversionStrategy": string(enum=["None", "ReverseUnicode"], default="None"),
+        }, required=["match"])),
+        "dataTo": array(open_object("Not supported by coffer (rejected).")),
+        "template": open_object("Not supported by coffer (rejected)."),
+    }, required=["secretStoreRefs", "selector"])
+
+
+def push_secret_status():
+    entry = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return obj({
+        "refreshTime": string("When the Secret was last pushed.", fmt="date-time"),
+        "syncedResourceVersion": string("<generation>-<hash of labels and annotations>."),
+        "syncedPushSecrets": {
+            "type": "object",
+            "description": "Store (Kind/name) -> remote key[/property] -> the data entry pushed.",
+            "additionalProperties": {"type": "object", "additionalProperties": entry},
+        },
+        "conditions": conditions(),
+    })
+
+
 # --- CRDs ----------------------------------------------------------------------------------
 
 READY_REASON = '.status.conditions[?(@.type=="Ready")].reason'
@@ -390,16 +449,25 @@ KINDS = [
             column("Ready", READY_STATUS),
         ],
     },
+    {
+        "kind": "PushSecret", "plural": "pushsecrets", "short": "ps", "scope": "Namespaced",
+        "spec": push_secret_spec, "status": push_secret_status,
+        "versions": ["v1alpha1"], "storage": "v1alpha1",
+        "columns": [
+            column("Age", ".metadata.creationTimestamp", "date"),
+            column("Status", READY_REASON),
+        ],
+    },
 ]
 
 
 def crd(k):
     versions = []
-    for v in VERSIONS:
+    for v in k.get("versions", VERSIONS):
         versions.append({
             "name": v,
             "served": True,
-            "storage": v == STORAGE_VERSION,
+            "storage": v == k.get("storage", STORAGE_VERSION),
             "subresources": {"status": {}},
             "additionalPrinterColumns": k["columns"],
             "schema": {"openAPIV3Schema": obj({
