@@ -93,8 +93,9 @@ Status CheckOwnership(const ExternalSecret& es, const ObservedSecret& target) {
   return Status::Ok();
 }
 
-Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target,
-                     const BuiltData& built) {
+// `rendered` is the applied template (nullptr: no template, or not rendered).
+Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target, const BuiltData& built,
+                     const RenderedSecret* rendered = nullptr) {
   Desired d;
   const bool merge = es.target.creation_policy == CreationPolicy::kMerge;
   if (merge && target != nullptr) {
@@ -116,8 +117,14 @@ Desired BuildDesired(const ExternalSecret& es, const ObservedSecret* target,
   d.type = !es.target.template_type.empty() ? es.target.template_type
            : target != nullptr              ? target->type
                                             : "Opaque";
-  d.labels = es.target.has_template ? es.target.template_labels : es.metadata.labels;
-  d.annotations = es.target.has_template ? es.target.template_annotations : es.metadata.annotations;
+  if (rendered != nullptr) {
+    d.labels = rendered->labels;
+    d.annotations = rendered->annotations;
+  } else {
+    d.labels = es.target.has_template ? es.target.template_labels : es.metadata.labels;
+    d.annotations =
+        es.target.has_template ? es.target.template_annotations : es.metadata.annotations;
+  }
   d.annotations.erase(std::string(kAnnotationLastApplied));
   d.labels[std::string(kLabelManaged)] = "true";
   if (es.target.creation_policy == CreationPolicy::kOwner) {
@@ -345,7 +352,8 @@ json BuildSecretObject(const ExternalSecret& es, const SecretData& data) {
 }
 
 Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& observed,
-                             const FetchResult& fetched, std::int64_t now_ms) {
+                             const FetchResult& fetched, std::int64_t now_ms,
+                             const TemplateOptions& template_options) {
   Plan plan;
   plan.status = es.status;
   plan.status.binding_name = es.target.name;
@@ -362,6 +370,22 @@ Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& obse
     return plan;
   }
 
+  std::optional<RenderedSecret> rendered;
+  if (es.target.has_template) {
+    Result<RenderedSecret> r =
+        ApplyTemplate(es, built->data, observed.template_sources, template_options);
+    if (!r.ok()) {
+      MarkFailed(es, observed, kMsgUpdate,
+                 Status(r.status().code(), "could not apply template: " + r.status().message()),
+                 now_ms, plan);
+      Finish(es, plan);
+      return plan;
+    }
+    rendered = std::move(*r);
+    built->data = rendered->data;
+  }
+  const RenderedSecret* rendered_ptr = rendered ? &*rendered : nullptr;
+
   const ObservedSecret* target = observed.target ? &*observed.target : nullptr;
   const CreationPolicy policy = es.target.creation_policy;
   if (policy == CreationPolicy::kNone) {
@@ -370,7 +394,7 @@ Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& obse
     MarkDone(es, kReasonSecretMissing, kMsgMissing, now_ms, plan);
   } else if (target == nullptr) {
     plan.action = SecretAction::kCreate;
-    plan.secret = DesiredToObject(es, BuildDesired(es, nullptr, *built));
+    plan.secret = DesiredToObject(es, BuildDesired(es, nullptr, *built, rendered_ptr));
     plan.events.push_back(Event{"Normal", std::string(kEventCreated), std::string(kMsgCreated)});
     MarkDone(es, kReasonSecretSynced, kMsgSynced, now_ms, plan);
   } else {
@@ -379,7 +403,7 @@ Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& obse
       Finish(es, plan);
       return plan;
     }
-    const Desired desired = BuildDesired(es, target, *built);
+    const Desired desired = BuildDesired(es, target, *built, rendered_ptr);
     if (target->immutable && DataDiffers(desired, *target)) {
       MarkFailed(es, observed, kMsgImmutable, Status::Ok(), now_ms, plan);
       Finish(es, plan);

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "operator/template_apply.h"
 #include "operator/types.h"
 #include "operator/values.h"
 
@@ -51,6 +52,8 @@ inline constexpr std::int64_t kBackoffMaxMs = 300'000;
 struct ObservedState {
   std::optional<ObservedSecret> target;  // the target Secret, if it exists
   int consecutive_failures = 0;          // failed reconciles since the last success
+  // The ConfigMaps and Secrets named by spec.target.template.templateFrom (TemplateSourcesOf).
+  TemplateSources template_sources;
 };
 
 enum class SecretAction { kNone, kCreate, kUpdate, kDelete };
@@ -102,11 +105,13 @@ std::optional<std::int64_t> NextRefreshDelay(const ExternalSecret& es, std::int6
 // The backoff before retry number `failures` (1-based): 5 s, 10 s, 20 s, ... capped at 5 min.
 std::int64_t BackoffDelay(int failures);
 
-// The full decision for one reconcile, given the fetched values. Failures (a fetch error, a foreign
-// owner, an immutable target) leave the Secret untouched: action kNone, Ready False
-// SecretSyncedError with the cause, an UpdateFailed warning, and a backoff requeue.
+// The full decision for one reconcile, given the fetched values. spec.target.template, when
+// present, is applied to the fetched data (template_apply.h). Failures (a fetch error, a template
+// error, a foreign owner, an immutable target) leave the Secret untouched: action kNone, Ready
+// False SecretSyncedError with the cause, an UpdateFailed warning, and a backoff requeue.
 Plan ReconcileExternalSecret(const ExternalSecret& es, const ObservedState& observed,
-                             const FetchResult& fetched, std::int64_t now_ms);
+                             const FetchResult& fetched, std::int64_t now_ms,
+                             const TemplateOptions& template_options = {});
 
 // The plan after carrying out `attempted` failed with `error` (the Secret write or delete): Ready
 // False SecretSyncedError "could not update secret" / "could not delete secret" with the cause, an

@@ -118,6 +118,14 @@ constexpr std::pair<std::string_view, MetadataPolicy> kMetadataPolicies[] = {
     {"None", MetadataPolicy::kNone}, {"Fetch", MetadataPolicy::kFetch}};
 constexpr std::pair<std::string_view, ConversionStrategy> kConversionStrategies[] = {
     {"Default", ConversionStrategy::kDefault}, {"Unicode", ConversionStrategy::kUnicode}};
+constexpr std::pair<std::string_view, TemplateMergePolicy> kTemplateMergePolicies[] = {
+    {"Replace", TemplateMergePolicy::kReplace}, {"Merge", TemplateMergePolicy::kMerge}};
+constexpr std::pair<std::string_view, TemplateScope> kTemplateScopes[] = {
+    {"Values", TemplateScope::kValues}, {"KeysAndValues", TemplateScope::kKeysAndValues}};
+constexpr std::pair<std::string_view, TemplateTarget> kTemplateTargets[] = {
+    {"Data", TemplateTarget::kData},
+    {"Annotations", TemplateTarget::kAnnotations},
+    {"Labels", TemplateTarget::kLabels}};
 constexpr std::pair<std::string_view, StoreKind> kStoreKinds[] = {
     {"SecretStore", StoreKind::kSecretStore},
     {"ClusterSecretStore", StoreKind::kClusterSecretStore}};
@@ -166,6 +174,59 @@ Result<RemoteRef> ParseRemoteRef(const json& obj, const std::string& path) {
   return r;
 }
 
+Result<std::vector<TemplateFromItem>> ParseTemplateFromItems(const json& source,
+                                                             const std::string& path) {
+  std::vector<TemplateFromItem> items;
+  COFFER_ASSIGN_OR_RETURN(const json* list, ArrayField(source, "items", path));
+  if (list == nullptr) return items;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string ipath = path + ".items[" + std::to_string(i) + "]";
+    const json& item = (*list)[i];
+    if (!item.is_object()) return Invalid(ipath, "must be an object");
+    TemplateFromItem it;
+    COFFER_ASSIGN_OR_RETURN(it.key, RequiredString(item, "key", ipath));
+    COFFER_ASSIGN_OR_RETURN(
+        it.scope, EnumField(item, "templateAs", ipath, kTemplateScopes, TemplateScope::kValues));
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+// spec.target.template.templateFrom: each entry names exactly one of configMap, secret and
+// literal.
+Result<std::vector<TemplateFrom>> ParseTemplateFrom(const json& tmpl, const std::string& tpath) {
+  std::vector<TemplateFrom> out;
+  COFFER_ASSIGN_OR_RETURN(const json* list, ArrayField(tmpl, "templateFrom", tpath));
+  if (list == nullptr) return out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = tpath + ".templateFrom[" + std::to_string(i) + "]";
+    const json& entry = (*list)[i];
+    if (!entry.is_object()) return Invalid(path, "must be an object");
+    TemplateFrom tf;
+    COFFER_ASSIGN_OR_RETURN(
+        tf.target, EnumField(entry, "target", path, kTemplateTargets, TemplateTarget::kData));
+    COFFER_ASSIGN_OR_RETURN(const json* cm, ObjectField(entry, "configMap", path));
+    COFFER_ASSIGN_OR_RETURN(const json* sec, ObjectField(entry, "secret", path));
+    const json* literal = Member(entry, "literal");
+    const int sources = (cm != nullptr) + (sec != nullptr) + (literal != nullptr);
+    if (sources != 1) {
+      return Invalid(path, "must set exactly one of configMap, secret and literal");
+    }
+    if (literal != nullptr) {
+      COFFER_ASSIGN_OR_RETURN(tf.literal, RequiredString(entry, "literal", path));
+      tf.source = TemplateFrom::Source::kLiteral;
+    } else {
+      const json& src = cm != nullptr ? *cm : *sec;
+      const std::string spath = path + (cm != nullptr ? ".configMap" : ".secret");
+      tf.source = cm != nullptr ? TemplateFrom::Source::kConfigMap : TemplateFrom::Source::kSecret;
+      COFFER_ASSIGN_OR_RETURN(tf.name, RequiredString(src, "name", spath));
+      COFFER_ASSIGN_OR_RETURN(tf.items, ParseTemplateFromItems(src, spath));
+    }
+    out.push_back(std::move(tf));
+  }
+  return out;
+}
+
 Result<Target> ParseTarget(const json* target, const std::string& es_name) {
   Target t;
   t.name = es_name;
@@ -182,15 +243,17 @@ Result<Target> ParseTarget(const json* target, const std::string& es_name) {
   if (tmpl != nullptr) {
     t.has_template = true;
     const std::string tpath = path + ".template";
-    // The template engine is not implemented yet: refuse what it would do rather than write a
-    // Secret that silently lacks the rendered keys.
-    for (std::string_view unsupported : {"data", "templateFrom"}) {
-      if (Member(*tmpl, unsupported) != nullptr) {
-        return Invalid(tpath + "." + std::string(unsupported),
-                       "is not supported by coffer operator yet (only type and metadata)");
-      }
+    COFFER_ASSIGN_OR_RETURN(std::string engine, StringField(*tmpl, "engineVersion", tpath));
+    if (!engine.empty() && engine != "v2") {
+      return Invalid(tpath + ".engineVersion",
+                     "unsupported value \"" + engine + "\"; supported values: v2");
     }
     COFFER_ASSIGN_OR_RETURN(t.template_type, StringField(*tmpl, "type", tpath));
+    COFFER_ASSIGN_OR_RETURN(t.template_merge_policy,
+                            EnumField(*tmpl, "mergePolicy", tpath, kTemplateMergePolicies,
+                                      TemplateMergePolicy::kReplace));
+    COFFER_ASSIGN_OR_RETURN(t.template_data, StringMapField(*tmpl, "data", tpath));
+    COFFER_ASSIGN_OR_RETURN(t.template_from, ParseTemplateFrom(*tmpl, tpath));
     COFFER_ASSIGN_OR_RETURN(const json* meta, ObjectField(*tmpl, "metadata", tpath));
     if (meta != nullptr) {
       COFFER_ASSIGN_OR_RETURN(t.template_labels,

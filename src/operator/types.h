@@ -81,16 +81,44 @@ struct StoreRef {
   StoreKind kind = StoreKind::kSecretStore;
 };
 
+// template.mergePolicy: Replace (default) keeps only the rendered keys when template.data or
+// templateFrom is given; Merge also keeps the provider's keys (below the rendered ones).
+enum class TemplateMergePolicy { kReplace, kMerge };
+// templateFrom[].{configMap,secret}.items[].templateAs: render each value (Values) or the whole
+// value and read the output as a YAML map of keys to values (KeysAndValues).
+enum class TemplateScope { kValues, kKeysAndValues };
+// templateFrom[].target: where the rendered keys go in the target Secret.
+enum class TemplateTarget { kData, kAnnotations, kLabels };
+
+// One templateFrom[].{configMap,secret}.items[] entry.
+struct TemplateFromItem {
+  std::string key;
+  TemplateScope scope = TemplateScope::kValues;
+};
+
+// One spec.target.template.templateFrom[] entry: exactly one source.
+struct TemplateFrom {
+  enum class Source { kConfigMap, kSecret, kLiteral };
+  Source source = Source::kConfigMap;
+  std::string name;  // the ConfigMap or Secret, in the ExternalSecret's namespace
+  std::vector<TemplateFromItem> items;  // kConfigMap, kSecret
+  std::string literal;                  // kLiteral (always KeysAndValues)
+  TemplateTarget target = TemplateTarget::kData;
+};
+
 // spec.target.
 struct Target {
   std::string name;  // defaults to the ExternalSecret's name
   CreationPolicy creation_policy = CreationPolicy::kOwner;
   DeletionPolicy deletion_policy = DeletionPolicy::kRetain;
   bool immutable = false;
-  bool has_template = false;       // spec.target.template is present
-  std::string template_type;       // template.type; empty = Opaque
-  StringMap template_labels;       // template.metadata.labels
-  StringMap template_annotations;  // template.metadata.annotations
+  bool has_template = false;                // spec.target.template is present
+  std::string template_type;                // template.type; empty = Opaque
+  StringMap template_labels;                // template.metadata.labels (values are templates)
+  StringMap template_annotations;           // template.metadata.annotations (values are templates)
+  StringMap template_data;                  // template.data: key -> template
+  std::vector<TemplateFrom> template_from;  // template.templateFrom, in order
+  TemplateMergePolicy template_merge_policy = TemplateMergePolicy::kReplace;
 };
 
 // data[].remoteRef, and dataFrom[].extract (same Go type in ESO).
