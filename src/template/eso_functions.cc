@@ -11,7 +11,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cwctype>
 #include <limits>
+#include <locale.h>
 #include <optional>
 #include <regex>
 #include <string>
@@ -467,27 +469,53 @@ std::string GoQuote(std::string_view s) {
   return out;
 }
 
-// strings.ToUpper / ToLower for ASCII; other characters are kept.
-std::string AsciiMap(std::string_view s, bool upper) {
-  std::string out(s);
-  for (char& c : out) {
-    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+// Unicode simple case mapping (what Go's unicode.ToUpper/ToLower do per rune), from glibc's
+// C.UTF-8 locale; ASCII only if that locale is missing.
+locale_t Utf8Locale() {
+  static const locale_t kLocale = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return kLocale;
+}
+
+char32_t MapCase(char32_t r, bool upper) {
+  if (r < 0x80) {
+    if (upper && r >= 'a' && r <= 'z') return r - 'a' + 'A';
+    if (!upper && r >= 'A' && r <= 'Z') return r - 'A' + 'a';
+    return r;
+  }
+  const locale_t loc = Utf8Locale();
+  if (loc == static_cast<locale_t>(0)) return r;
+  const wint_t w = static_cast<wint_t>(r);
+  const wint_t m = upper ? towupper_l(w, loc) : towlower_l(w, loc);
+  return m > 0x10FFFF ? r : static_cast<char32_t>(m);
+}
+
+// strings.ToUpper / strings.ToLower. Invalid UTF-8 bytes are kept as they are.
+std::string CaseMap(std::string_view s, bool upper) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    auto [r, n] = DecodeRune(s, i);
+    if (r == 0xFFFD && n == 1) {
+      out += s[i];
+    } else {
+      AppendUtf8(MapCase(r, upper), out);
+    }
+    i += n;
   }
   return out;
 }
 
-// strings.Title: the first letter of every word upper-cased (ASCII letters).
+// strings.Title: the first letter of every word upper-cased. Letters, digits, '_' and
+// non-ASCII runes other than white space join words; other ASCII characters separate them.
 std::string Title(std::string_view s) {
   std::string out;
   bool prev_separator = true;
   for (std::size_t i = 0; i < s.size();) {
     auto [r, n] = DecodeRune(s, i);
-    std::string_view raw = s.substr(i, n);
-    if (prev_separator && r >= 'a' && r <= 'z') {
-      out += static_cast<char>(r - 'a' + 'A');
+    if (r == 0xFFFD && n == 1) {
+      out += s[i];
     } else {
-      out += raw;
+      AppendUtf8(prev_separator ? MapCase(r, true) : r, out);
     }
     bool separator;
     if (r < 0x80) {
@@ -885,9 +913,11 @@ struct ScalarAnalysis {
   bool block_allowed = true;
 };
 
+// libyaml's is_printable as go-yaml v2 has it: runes outside the Basic Multilingual Plane are not
+// printable (so strings with emoji are written double-quoted with \U escapes).
 bool IsYamlPrintable(char32_t r) {
-  return r == 0x0A || (r >= 0x20 && r <= 0x7E) || r == 0x85 || (r >= 0xA0 && r <= 0xD7FF) ||
-         (r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF) || (r >= 0x10000 && r <= 0x10FFFF);
+  return r == 0x0A || (r >= 0x20 && r <= 0x7E) || (r >= 0xA0 && r <= 0xD7FF) ||
+         (r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF);
 }
 
 ScalarAnalysis AnalyzeScalar(std::string_view s) {
@@ -982,91 +1012,167 @@ ScalarAnalysis AnalyzeScalar(std::string_view s) {
   return a;
 }
 
-std::string YamlDoubleQuoted(std::string_view s) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < s.size();) {
-    auto [r, n] = DecodeRune(s, i);
-    const bool invalid = r == 0xFFFD && n == 1;
-    i += n;
-    char buf[16];
-    if (invalid) {
-      std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned char>(s[i - 1]));
-      out += buf;
-      continue;
-    }
-    switch (r) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\0':
-        out += "\\0";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case 0x1B:
-        out += "\\e";
-        break;
-      case 0x85:
-        out += "\\N";
-        break;
-      case 0xA0:
-        out += "\\_";
-        break;
-      case 0x2028:
-        out += "\\L";
-        break;
-      case 0x2029:
-        out += "\\P";
-        break;
-      default:
-        if (IsYamlPrintable(r)) {
-          AppendUtf8(r, out);
-        } else if (r <= 0xFF) {
-          std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned>(r));
-          out += buf;
-        } else if (r <= 0xFFFF) {
-          std::snprintf(buf, sizeof(buf), "\\u%04X", static_cast<unsigned>(r));
-          out += buf;
-        } else {
-          std::snprintf(buf, sizeof(buf), "\\U%08X", static_cast<unsigned>(r));
-          out += buf;
-        }
-    }
-  }
-  out += '"';
-  return out;
+constexpr int kYamlBestWidth = 80;
+
+bool IsYamlBreak(char32_t r) {
+  return r == '\n' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029;
 }
 
-std::string YamlSingleQuoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
+// Writes scalars as libyaml's emitter does, tracking the column so that long scalars are folded
+// at white space past column 80 (continuation lines at `indent`).
+class YamlScalarWriter {
+ public:
+  YamlScalarWriter(int column, int indent, bool allow_breaks)
+      : column_(column), indent_(indent), allow_breaks_(allow_breaks) {}
+
+  std::string Plain(std::string_view s) {
+    bool spaces = false;
+    for (std::size_t i = 0; i < s.size();) {
+      auto [r, n] = DecodeRune(s, i);
+      if (r == ' ') {
+        if (allow_breaks_ && !spaces && column_ > kYamlBestWidth && !NextIsSpace(s, i + n)) {
+          Indent();
+        } else {
+          Put(s.substr(i, n));
+        }
+        spaces = true;
+      } else {
+        Put(s.substr(i, n));
+        spaces = false;
+      }
+      i += n;
+    }
+    return std::move(out_);
   }
-  out += '\'';
-  return out;
+
+  std::string SingleQuoted(std::string_view s) {
+    Put("'");
+    bool spaces = false;
+    for (std::size_t i = 0; i < s.size();) {
+      auto [r, n] = DecodeRune(s, i);
+      if (r == ' ') {
+        if (allow_breaks_ && !spaces && column_ > kYamlBestWidth && i != 0 && i + n < s.size() &&
+            !NextIsSpace(s, i + n)) {
+          Indent();
+        } else {
+          Put(s.substr(i, n));
+        }
+        spaces = true;
+      } else {
+        if (r == '\'') Put("'");
+        Put(s.substr(i, n));
+        spaces = false;
+      }
+      i += n;
+    }
+    Put("'");
+    return std::move(out_);
+  }
+
+  std::string DoubleQuoted(std::string_view s) {
+    Put("\"");
+    bool spaces = false;
+    for (std::size_t i = 0; i < s.size();) {
+      auto [r, n] = DecodeRune(s, i);
+      const bool invalid = r == 0xFFFD && n == 1;
+      if (invalid || !IsYamlPrintable(r) || IsYamlBreak(r) || r == '"' || r == '\\') {
+        Put(Escape(invalid ? static_cast<unsigned char>(s[i]) : r, invalid));
+        spaces = false;
+      } else if (r == ' ') {
+        if (allow_breaks_ && !spaces && column_ > kYamlBestWidth && i != 0 && i + n < s.size()) {
+          Indent();
+          if (NextIsSpace(s, i + n)) Put("\\");
+        } else {
+          Put(" ");
+        }
+        spaces = true;
+      } else {
+        Put(s.substr(i, n));
+        spaces = false;
+      }
+      i += n;
+    }
+    Put("\"");
+    return std::move(out_);
+  }
+
+ private:
+  static bool NextIsSpace(std::string_view s, std::size_t i) { return i < s.size() && s[i] == ' '; }
+
+  static std::string Escape(char32_t r, bool raw_byte) {
+    char buf[16];
+    if (raw_byte) {
+      std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned>(r));
+      return buf;
+    }
+    switch (r) {
+      case '\0':
+        return "\\0";
+      case '\a':
+        return "\\a";
+      case '\b':
+        return "\\b";
+      case '\t':
+        return "\\t";
+      case '\n':
+        return "\\n";
+      case '\v':
+        return "\\v";
+      case '\f':
+        return "\\f";
+      case '\r':
+        return "\\r";
+      case 0x1B:
+        return "\\e";
+      case '"':
+        return "\\\"";
+      case '\\':
+        return "\\\\";
+      case 0x85:
+        return "\\N";
+      case 0xA0:
+        return "\\_";
+      case 0x2028:
+        return "\\L";
+      case 0x2029:
+        return "\\P";
+      default:
+        break;
+    }
+    if (r <= 0xFF) {
+      std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned>(r));
+    } else if (r <= 0xFFFF) {
+      std::snprintf(buf, sizeof(buf), "\\u%04X", static_cast<unsigned>(r));
+    } else {
+      std::snprintf(buf, sizeof(buf), "\\U%08X", static_cast<unsigned>(r));
+    }
+    return buf;
+  }
+
+  void Put(std::string_view text) {
+    out_ += text;
+    for (std::size_t i = 0; i < text.size();) {
+      i += DecodeRune(text, i).second;
+      ++column_;
+    }
+  }
+
+  void Indent() {
+    out_ += '\n';
+    out_.append(static_cast<std::size_t>(indent_), ' ');
+    column_ = indent_;
+  }
+
+  std::string out_;
+  int column_;
+  int indent_;
+  bool allow_breaks_;
+};
+
+int RuneCount(std::string_view s) {
+  int n = 0;
+  for (std::size_t i = 0; i < s.size(); i += DecodeRune(s, i).second) ++n;
+  return n;
 }
 
 // A literal block scalar ("|", "|-", "|+") for the value of a key or list item whose content
@@ -1097,23 +1203,25 @@ std::string YamlLiteral(std::string_view s, int indent) {
   return out;
 }
 
-// A string scalar as go-yaml v2 writes it. `key` is true for mapping keys (simple keys);
-// `indent` is the indentation of block scalar content lines.
-std::string YamlString(std::string_view s, bool key, int indent) {
+// A string scalar as go-yaml v2 writes it, starting at `column`. `key` is true for mapping keys
+// (simple keys: never folded, never block scalars); `indent` is the indentation of continuation
+// and block scalar content lines.
+std::string YamlString(std::string_view s, bool key, int column, int indent) {
   if (!ValidUtf8(s)) {
     return "!!binary " + eso_internal::Base64StdEncode(s);
   }
   Value ignored;
   const bool can_use_plain = ResolvePlain(s, &ignored) == YamlType::kString && !IsBase60Float(s);
   const ScalarAnalysis a = AnalyzeScalar(s);
+  YamlScalarWriter w(column, indent, /*allow_breaks=*/!key);
   if (s.find('\n') != std::string_view::npos) {
     if (!key && a.block_allowed) return YamlLiteral(s, indent);
-    return YamlDoubleQuoted(s);
+    return w.DoubleQuoted(s);
   }
-  if (!can_use_plain) return YamlDoubleQuoted(s);
-  if (a.block_plain_allowed && !(key && a.multiline)) return std::string(s);
-  if (a.single_quoted_allowed && !(key && a.multiline)) return YamlSingleQuoted(s);
-  return YamlDoubleQuoted(s);
+  if (!can_use_plain) return w.DoubleQuoted(s);
+  if (a.block_plain_allowed) return w.Plain(s);
+  if (a.single_quoted_allowed) return w.SingleQuoted(s);
+  return w.DoubleQuoted(s);
 }
 
 std::string YamlFloat(double f) {
@@ -1131,7 +1239,7 @@ bool IsEmptyCollection(const Value& v) {
          (v.kind() == Kind::kMap && v.AsMap().empty());
 }
 
-std::string YamlScalar(const Value& v, bool key, int indent) {
+std::string YamlScalar(const Value& v, int column, int indent) {
   switch (v.kind()) {
     case Kind::kNil:
       return "null";
@@ -1142,9 +1250,9 @@ std::string YamlScalar(const Value& v, bool key, int indent) {
     case Kind::kDouble:
       return YamlFloat(v.AsDouble());
     case Kind::kString:
-      return YamlString(v.AsString(), key, indent);
+      return YamlString(v.AsString(), false, column, indent);
     case Kind::kBytes:
-      return YamlString(v.AsBytes().data, key, indent);
+      return YamlString(v.AsBytes().data, false, column, indent);
     case Kind::kList:
       return "[]";
     case Kind::kMap:
@@ -1162,7 +1270,8 @@ void EmitYamlMap(const Map& map, int indent, bool first_inline, std::string& out
   for (const auto& [k, e] : map) {
     if (!(first && first_inline)) out.append(static_cast<std::size_t>(indent), ' ');
     first = false;
-    out += YamlString(k, /*key=*/true, indent + 2);
+    const std::string key = YamlString(k, /*key=*/true, indent, indent + 2);
+    out += key;
     out += ':';
     if (e.kind() == Kind::kMap && !e.AsMap().empty()) {
       out += '\n';
@@ -1172,7 +1281,7 @@ void EmitYamlMap(const Map& map, int indent, bool first_inline, std::string& out
       EmitYaml(e, indent, out);  // go-yaml v2 does not indent a sequence under its key
     } else {
       out += ' ';
-      out += YamlScalar(e, false, indent + 2);
+      out += YamlScalar(e, indent + RuneCount(key) + 2, indent + 2);
       out += '\n';
     }
   }
@@ -1189,7 +1298,7 @@ void EmitYamlList(const List& list, int indent, bool first_inline, std::string& 
     } else if (e.kind() == Kind::kList && !e.AsList().empty()) {
       EmitYamlList(e.AsList(), indent + 2, true, out);
     } else {
-      out += YamlScalar(e, false, indent + 2);
+      out += YamlScalar(e, indent + 2, indent + 2);
       out += '\n';
     }
   }
@@ -1202,7 +1311,7 @@ void EmitYaml(const Value& v, int indent, std::string& out) {
     EmitYamlList(v.AsList(), indent, false, out);
   } else {
     out.append(static_cast<std::size_t>(indent), ' ');
-    out += YamlScalar(v, false, indent + 2);
+    out += YamlScalar(v, indent, indent + 2);
     out += '\n';
   }
 }
@@ -1341,8 +1450,8 @@ void AddStringFunctions(FunctionMap& fns) {
     COFFER_RETURN_IF_ERROR(CheckArity("toString", args, 1, 1));
     return Value(GoString(args[0]));
   });
-  AddString1(fns, "upper", [](std::string_view s) { return Value(AsciiMap(s, true)); });
-  AddString1(fns, "lower", [](std::string_view s) { return Value(AsciiMap(s, false)); });
+  AddString1(fns, "upper", [](std::string_view s) { return Value(CaseMap(s, true)); });
+  AddString1(fns, "lower", [](std::string_view s) { return Value(CaseMap(s, false)); });
   AddString1(fns, "title", [](std::string_view s) { return Value(Title(s)); });
   AddString1(fns, "trim",
              [](std::string_view s) { return Value(std::string(TrimFunc(s, DropSpace, ""))); });

@@ -80,9 +80,10 @@ TEST(EsoFunctionsTest, Strings) {
       {"toString", {Value(Bytes{"raw"})}, Value("raw")},
       {"toString", {Value(Strings({"a", "b"}))}, Value("[a b]")},
       {"toString", {Value(Map{{"b", Value(2)}, {"a", Value("x")}})}, Value("map[a:x b:2]")},
-      {"upper", {Value("Hello, wörld")}, Value("HELLO, WöRLD")},
-      {"lower", {Value("HeLLo")}, Value("hello")},
-      {"title", {Value("hello wide-world foo_bar")}, Value("Hello Wide-World Foo_bar")},
+      {"upper", {Value("Hello, wörld")}, Value("HELLO, WÖRLD")},
+      {"upper", {Value("straße \xff")}, Value("STRAßE \xff")},
+      {"lower", {Value("HeLLo ÄÖÜ Σ")}, Value("hello äöü σ")},
+      {"title", {Value("hello wide-world foo_bar élan")}, Value("Hello Wide-World Foo_bar Élan")},
       {"trim", {Value("  \t hi there \n")}, Value("hi there")},
       {"trim", {Value("\xc2\xa0x\xc2\xa0")}, Value("x")},
       {"trimAll", {Value("$-"), Value("$-$5.00-$")}, Value("5.00")},
@@ -288,6 +289,21 @@ TEST(EsoFunctionsTest, ToYamlInGoStyle) {
     EXPECT_EQ(CallString("toYaml", {Value(Map{{"v", Value(s.in)}})}), s.want) << s.in;
   }
   EXPECT_EQ(CallString("toYaml", {Value(Map{{"true", Value("x")}})}), "\"true\": x");
+  EXPECT_EQ(CallString("toYaml", {Value(Map{{"v", Value("smile \xF0\x9F\x98\x80")}})}),
+            "v: \"smile \\U0001F600\"");
+  // Like go-yaml, long scalars fold at a space past column 80; continuation lines are indented.
+  std::string words;
+  for (int i = 0; i < 20; ++i) words += i == 0 ? "word" : " word";
+  std::string first_line = "v:", second_line = " ";
+  for (int i = 0; i < 20; ++i) (i < 16 ? first_line : second_line) += " word";
+  EXPECT_EQ(CallString("toYaml", {Value(Map{{"v", Value(words)}})}),
+            first_line + "\n" + second_line);
+  EXPECT_EQ(CallString("toYaml", {Value(Map{{"v", Value("a: " + words)}})}),
+            "v: 'a: word word word word word word word word word word word word word word word\n"
+            "  word word word word word'");
+  // Text without spaces is never folded.
+  EXPECT_EQ(CallString("toYaml", {Value(Map{{"v", Value(std::string(120, 'x'))}})}),
+            "v: " + std::string(120, 'x'));
   EXPECT_EQ(CallString("toYaml", {Value("scalar")}), "scalar");
   EXPECT_EQ(CallString("toYaml", {Value(Strings({"a", "b"}))}), "- a\n- b");
 }
