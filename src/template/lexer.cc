@@ -35,14 +35,17 @@ class Lexer {
       if (trim_left) {
         while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
       }
-      if (!text.empty()) Emit(TokenType::kText, std::string(text), text_line, false);
+      if (!text.empty()) {
+        Emit(TokenType::kText, std::string(text), text_line, false,
+             static_cast<int>(text.data() - in_.data()));
+      }
       if (start == std::string_view::npos) break;
       pos_ += left_.size() + (trim_left ? 2 : 0);
       auto trim_right = LexAction();
       if (!trim_right.ok()) return trim_right.status();
       trim_next_text = *trim_right;
     }
-    Emit(TokenType::kEof, "", line_, false);
+    Emit(TokenType::kEof, "", line_, false, static_cast<int>(pos_));
     return std::move(tokens_);
   }
 
@@ -54,8 +57,8 @@ class Lexer {
   void CountLines(std::string_view s) {
     for (char c : s) line_ += c == '\n' ? 1 : 0;
   }
-  void Emit(TokenType t, std::string text, int line, bool space) {
-    tokens_.push_back(Token{t, std::move(text), line, space});
+  void Emit(TokenType t, std::string text, int line, bool space, int pos) {
+    tokens_.push_back(Token{t, std::move(text), line, pos, space});
   }
   // "{{- " : a dash followed by white space right after the left delimiter.
   bool HasLeftTrim(size_t at) const {
@@ -86,17 +89,21 @@ class Lexer {
       }
       return Error("comment ends before closing delimiter");
     }
-    Emit(TokenType::kLeftDelim, std::string(left_), line_, false);
+    Emit(TokenType::kLeftDelim, std::string(left_), line_, false,
+         static_cast<int>(pos_ - left_.size()));
     int paren_depth = 0;
     bool space = false;
     while (true) {
+      if (paren_depth > 0 && (AtRightTrim(pos_) || AtRight(pos_))) {
+        return Error("unclosed left paren");
+      }
       if (AtRightTrim(pos_)) {
-        Emit(TokenType::kRightDelim, std::string(right_), line_, true);
+        Emit(TokenType::kRightDelim, std::string(right_), line_, true, static_cast<int>(pos_));
         pos_ += 2 + right_.size();
         return true;
       }
       if (AtRight(pos_)) {
-        Emit(TokenType::kRightDelim, std::string(right_), line_, space);
+        Emit(TokenType::kRightDelim, std::string(right_), line_, space, static_cast<int>(pos_));
         pos_ += right_.size();
         return false;
       }
@@ -185,7 +192,9 @@ class Lexer {
       } else {
         return Error("unexpected character in action");
       }
-      Emit(type, std::string(in_.substr(begin, pos_ - begin)), line_, space);
+      Emit(type, std::string(in_.substr(begin, pos_ - begin)), line_, space,
+           static_cast<int>(begin));
+      if (type == TokenType::kRawString) CountLines(in_.substr(begin, pos_ - begin));
       space = false;
     }
   }

@@ -36,6 +36,8 @@ struct Token {
   TokenType type = TokenType::kEof;
   std::string text;
   int line = 1;
+  // Byte offset of the token in the input (for error columns).
+  int pos = 0;
   // Whether white space separates this token from the previous one inside an action.
   bool space_before = false;
 };
