@@ -3,6 +3,9 @@
 // The `coffer` subcommands. main.cc builds the CLI11 tree and calls one of these; each returns
 // the process exit code (0 ok, 1 runtime failure, 2 bad configuration).
 
+#include <string>
+#include <vector>
+
 #include "config/server_config.h"
 
 namespace coffer::cmd {
@@ -20,6 +23,20 @@ int RunAuditVerify(const config::RawValues& flags);
 // `coffer operator`: the External Secrets Operator-compatible controller; runs until
 // SIGTERM/SIGINT (or lost leadership), then exits 0.
 int RunOperator(const config::RawValues& flags);
+
+// `coffer template render`'s arguments (ESO's `esoctl template` flags).
+struct TemplateRenderArgs {
+  std::string templated_object;            // --source-templated-object: an ExternalSecret
+  std::string secret_data_file;            // --source-secret-data-file: key -> base64, or a Secret
+  std::vector<std::string> template_from;  // --template-from: ConfigMap/Secret manifests
+  std::string left_delimiter = "{{";       // --left-delimiter
+  std::string right_delimiter = "}}";      // --right-delimiter
+  std::string output;                      // --output: a file (mode 0600); default stdout
+};
+
+// `coffer template render`: renders an ExternalSecret's template offline and prints the Secret
+// the operator would write (exit 0), or the error (exit 1; 2 for unreadable input files).
+int RunTemplateRender(const TemplateRenderArgs& args);
 
 // `coffer version`.
 int RunVersion();

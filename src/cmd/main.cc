@@ -38,6 +38,28 @@ int main(int argc, char** argv) {
   coffer::config::OperatorFlags operator_flags;
   operator_flags.Register(op);
 
+  CLI::App* tmpl = app.add_subcommand("template", "Work with ExternalSecret templates offline");
+  tmpl->require_subcommand(1);
+  CLI::App* render = tmpl->add_subcommand(
+      "render", "Render an ExternalSecret's target.template over given data, as esoctl template");
+  coffer::cmd::TemplateRenderArgs render_args;
+  render
+      ->add_option("--source-templated-object", render_args.templated_object,
+                   "ExternalSecret manifest (YAML or JSON) whose template to render")
+      ->required();
+  render
+      ->add_option("--source-secret-data-file", render_args.secret_data_file,
+                   "the fetched data: a YAML map of key -> base64 value, or a Secret manifest")
+      ->required();
+  render->add_option("--template-from", render_args.template_from,
+                     "ConfigMap or Secret manifest that templateFrom reads (repeatable)");
+  render->add_option("--left-delimiter", render_args.left_delimiter, "template left delimiter")
+      ->capture_default_str();
+  render->add_option("--right-delimiter", render_args.right_delimiter, "template right delimiter")
+      ->capture_default_str();
+  render->add_option("-o,--output", render_args.output,
+                     "write the Secret manifest to this file (mode 0600) instead of stdout");
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -46,6 +68,7 @@ int main(int argc, char** argv) {
   if (*rotate) return coffer::cmd::RunKeysRotate(rotate_flags.Given());
   if (*audit_verify) return coffer::cmd::RunAuditVerify(audit_verify_flags.Given());
   if (*op) return coffer::cmd::RunOperator(operator_flags.Given());
+  if (*render) return coffer::cmd::RunTemplateRender(render_args);
   if (*version) return coffer::cmd::RunVersion();
   return 2;
 }
