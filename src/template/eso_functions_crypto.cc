@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -402,6 +403,19 @@ Result<Value> CertSans(std::string_view input) {
 // ---------------------------------------------------------------------------------------------
 // PKCS#12
 
+// Makes OpenSSL's legacy algorithms (RC2, RC4, DES, ...) available for decrypting old PKCS#12
+// archives. Loaded once, on the first archive that needs it; "default" is loaded explicitly too,
+// because loading any provider explicitly stops OpenSSL from loading the default one on its own.
+bool LoadLegacyProvider() {
+  static const bool kLoaded = [] {
+    OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
+    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+    ERR_clear_error();
+    return def != nullptr && legacy != nullptr;
+  }();
+  return kLoaded;
+}
+
 struct Pkcs12Contents {
   PkeyPtr key;
   X509Ptr cert;
@@ -423,7 +437,13 @@ Result<Pkcs12Contents> DecodePkcs12(std::string_view fn, std::string_view archiv
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* ca = nullptr;
-  if (PKCS12_parse(p12.get(), password.c_str(), &key, &cert, &ca) != 1) {
+  bool parsed = PKCS12_parse(p12.get(), password.c_str(), &key, &cert, &ca) == 1;
+  if (!parsed && LoadLegacyProvider()) {
+    // RC2-40 and friends (what Windows and older OpenSSL write) live in the legacy provider.
+    ERR_clear_error();
+    parsed = PKCS12_parse(p12.get(), password.c_str(), &key, &cert, &ca) == 1;
+  }
+  if (!parsed) {
     ERR_clear_error();
     return FnError(fn,
                    "unable to decode the PKCS#12 archive (unsupported or legacy encryption, or a "

@@ -444,6 +444,13 @@ TEST(EsoFunctionsTest, Pkcs12) {
   EXPECT_EQ(CallString("pkcs12keyPass", {Value("fixture-p12-pass"), Value(withpass)}),
             Fixture("leaf.key"));
   EXPECT_EQ(CallString("pkcs12certPass", {Value("fixture-p12-pass"), Value(withpass)}), chain);
+  // Legacy encryption (RC2-40 certificates, 3DES key, SHA-1 MAC).
+  EXPECT_EQ(
+      CallString("pkcs12keyPass", {Value("fixture-p12-pass"), Value(Fixture("leaf-legacy.p12"))}),
+      Fixture("leaf.key"));
+  EXPECT_EQ(
+      CallString("pkcs12certPass", {Value("fixture-p12-pass"), Value(Fixture("leaf-legacy.p12"))}),
+      chain);
   // The empty password is the no-password archive's.
   EXPECT_EQ(CallString("pkcs12keyPass", {Value(""), Value(nopass)}), Fixture("leaf.key"));
 }

@@ -53,3 +53,7 @@ openssl pkcs12 -export -inkey leaf.key -in leaf.crt -certfile <(cat intermediate
   -passout pass: -out leaf-nopass.p12
 openssl pkcs12 -export -inkey leaf.key -in leaf.crt -certfile <(cat intermediate-ca.crt root-ca.crt) \
   -passout pass:fixture-p12-pass -out leaf-pass.p12
+# What older tools and Windows write: RC2-40 for the certificates, 3DES for the key, SHA-1 MAC.
+openssl pkcs12 -export -legacy -inkey leaf.key -in leaf.crt \
+  -certfile <(cat intermediate-ca.crt root-ca.crt) -passout pass:fixture-p12-pass \
+  -out leaf-legacy.p12
