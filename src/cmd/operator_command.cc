@@ -18,6 +18,7 @@
 #include "cmd/commands.h"
 #include "cmd/common.h"
 #include "config/operator_config.h"
+#include "controller/cluster_external_secret_controller.h"
 #include "controller/controller.h"
 #include "controller/push_secret_controller.h"
 #include "core/encoding.h"
@@ -75,6 +76,8 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   options.controller_class = cfg.controller_class;
   options.workers = cfg.concurrent;
   options.store_requeue_ms = static_cast<std::int64_t>(cfg.store_requeue_interval_seconds) * 1000;
+  options.templates.left_delim = cfg.template_left_delimiter;
+  options.templates.right_delim = cfg.template_right_delimiter;
   options.backends.default_endpoint = EnvOr("AWS_SECRETSMANAGER_ENDPOINT");
   options.backends.env_credentials.access_key_id = EnvOr("AWS_ACCESS_KEY_ID");
   options.backends.env_credentials.secret_access_key = EnvOr("AWS_SECRET_ACCESS_KEY");
@@ -88,6 +91,12 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   push_options.controller_class = options.controller_class;
   push_options.backends = options.backends;
   controller::PushSecretController push_secrets(**client, push_options);
+  // ClusterExternalSecrets are cluster-scoped: stamped only when every namespace is watched.
+  std::unique_ptr<controller::ClusterExternalSecretController> cluster_external_secrets;
+  if (options.namespace_.empty()) {
+    cluster_external_secrets =
+        std::make_unique<controller::ClusterExternalSecretController>(**client);
+  }
 
   std::atomic<bool> synced{false};
   http::ServerOptions http_options;
@@ -120,6 +129,8 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   // Not part of /readyz: without the PushSecret CRD this cache never syncs (it keeps retrying),
   // and ExternalSecrets must not wait for it.
   push_secrets.StartInformers();
+  // Not part of /readyz either; its reconciles wait until its own caches have synced.
+  if (cluster_external_secrets) cluster_external_secrets->StartInformers();
 
   std::unique_ptr<kube::LeaderElector> elector;
   std::jthread leading;  // runs StartWorkers() for the elector, which wants prompt callbacks
@@ -134,6 +145,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
     if (!cfg.enable_leader_election) {
       controller.StartWorkers();
       push_secrets.StartWorkers();
+      if (cluster_external_secrets) cluster_external_secrets->StartWorkers();
       return;
     }
     kube::LeaderElectionConfig le;
@@ -152,6 +164,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
               leading = std::jthread([&] {
                 controller.StartWorkers();
                 push_secrets.StartWorkers();
+                if (cluster_external_secrets) cluster_external_secrets->StartWorkers();
               });
             },
             [] {
@@ -173,6 +186,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   if (elector) elector->Stop();
   if (leading.joinable()) leading.join();
   push_secrets.Stop();
+  if (cluster_external_secrets) cluster_external_secrets->Stop();
   controller.Stop();
   (*server)->Shutdown();
   spdlog::info("coffer operator stopped");

@@ -455,7 +455,10 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
     } else {
       fetched.error = target.status().WithContext("could not read the target secret");
     }
-    plan = op::ReconcileExternalSecret(*es, observed, fetched, now);
+    if (fetched.error.ok() && es->target.has_template) {
+      observed.template_sources = ReadTemplateSources(*es);
+    }
+    plan = op::ReconcileExternalSecret(*es, observed, fetched, now, options_.templates);
     if (plan.action != op::SecretAction::kNone) {
       plan = Execute(*es, std::move(observed), fetched, std::move(plan), now);
     }
@@ -646,8 +649,43 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
     Result<std::optional<op::ObservedSecret>> fresh = ReadTarget(ns, name);
     if (!fresh.ok()) return op::PlanWriteFailure(es, observed, plan, fresh.status(), now_ms);
     observed.target = std::move(*fresh);
-    plan = op::ReconcileExternalSecret(es, observed, fetched, now_ms);
+    plan = op::ReconcileExternalSecret(es, observed, fetched, now_ms, options_.templates);
   }
+}
+
+op::TemplateSources Controller::ReadTemplateSources(const op::ExternalSecret& es) {
+  op::TemplateSources sources;
+  const std::string& ns = es.metadata.namespace_;
+  const op::TemplateSourceNames names = op::TemplateSourcesOf(es);
+  for (const std::string& name : names.config_maps) {
+    op::TemplateSource& source = sources.config_maps[name];
+    Result<json> object = client_.Get(kube::ResourceRef{"", "v1", "configmaps", ns, name, ""});
+    if (!object.ok()) {
+      source.status = object.status();
+      continue;
+    }
+    auto data = object->find("data");
+    if (data != object->end() && data->is_object()) {
+      for (const auto& [k, v] : data->items()) {
+        if (v.is_string()) source.data[k] = v.get<std::string>();
+      }
+    }
+  }
+  for (const std::string& name : names.secrets) {
+    op::TemplateSource& source = sources.secrets[name];
+    Result<json> object = client_.Get(kube::SecretsRef(ns, name));
+    if (!object.ok()) {
+      source.status = object.status();
+      continue;
+    }
+    Result<op::ObservedSecret> secret = op::ParseSecret(*object);
+    if (!secret.ok()) {
+      source.status = secret.status();
+      continue;
+    }
+    source.data = std::move(secret->data);
+  }
+  return sources;
 }
 
 Result<json> Controller::WriteStatus(const kube::ResourceRef& ref, const json& status) {

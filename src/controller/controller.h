@@ -53,6 +53,9 @@ struct ControllerOptions {
   std::string event_component = "coffer-operator";
   // Default: SystemClock.
   const Clock* clock = nullptr;
+  // Default: "{{" and "}}". Template delimiters for every ExternalSecret (ESO's
+  // --template-left-delimiter / --template-right-delimiter).
+  op::TemplateOptions templates;
 };
 
 // The API version the operator reads and writes ExternalSecrets and stores in (the CRDs' storage
@@ -142,6 +145,9 @@ class Controller {
   // The target Secret from the managed-Secrets cache, or (for targets that may lack our label:
   // Merge and None) read live. NotFound is nullopt.
   Result<std::optional<op::ObservedSecret>> ObserveTarget(const op::ExternalSecret& es);
+  // Reads the ConfigMaps and Secrets es.target.template.templateFrom names (live GETs: they are
+  // few, and caching every ConfigMap in the cluster would cost more memory than it saves).
+  op::TemplateSources ReadTemplateSources(const op::ExternalSecret& es);
   Result<std::optional<op::ObservedSecret>> ReadTarget(const std::string& ns,
                                                        const std::string& name);
   // The store `es` references, parsed (nullptr when missing), and whether it is usable.

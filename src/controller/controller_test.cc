@@ -340,6 +340,57 @@ TEST_F(ControllerTest, ASpecChangeUpdatesTheSecret) {
   ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
 }
 
+TEST_F(ControllerTest, TemplateFromAConfigMapAndASecretIsRendered) {
+  apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cr3t"));
+  apiserver_.Seed("configmaps", json{{"apiVersion", "v1"},
+                                     {"kind", "ConfigMap"},
+                                     {"metadata", {{"name", "tpl"}, {"namespace", kNs}}},
+                                     {"data", {{"dsn", "postgres://app:{{ .password }}@db/app"}}}});
+  apiserver_.Seed("secrets", json{{"apiVersion", "v1"},
+                                  {"kind", "Secret"},
+                                  {"metadata", {{"name", "tpl-secret"}, {"namespace", kNs}}},
+                                  {"data", {{"env", Base64Encode("PW: '{{ .password }}'")}}}});
+  json es = EsObject("db", "fake");
+  es["spec"]["target"]["template"] = json::parse(R"({
+      "templateFrom": [
+        {"configMap": {"name": "tpl", "items": [{"key": "dsn"}]}},
+        {"secret": {"name": "tpl-secret", "items": [{"key": "env", "templateAs": "KeysAndValues"}]}}
+      ]})");
+  apiserver_.Seed("externalsecrets", es);
+  auto c = Start(true);
+  ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "PW") == "s3cr3t"; }));
+  EXPECT_EQ(DataOf(Secret("db-secret"), "dsn"), "postgres://app:s3cr3t@db/app");
+  EXPECT_EQ((*Secret("db-secret"))["data"].size(), 2u);  // Replace: "password" itself is not kept
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "True", "SecretSynced"); }));
+
+  // A templateFrom ConfigMap that does not exist: Ready False naming it, no write.
+  auto SecretWrites = [&] {
+    int n = 0;
+    for (const auto& r : apiserver_.requests()) {
+      if (r.method != "GET" && r.path.find("/secrets") != std::string::npos) ++n;
+    }
+    return n;
+  };
+  const int secret_writes = SecretWrites();
+  ASSERT_TRUE(
+      client_
+          ->Patch(
+              ExternalSecretsRef(kNs, "db"), kube::PatchType::kMerge,
+              {{"metadata", {{"generation", 2}}},
+               {"spec",
+                {{"target",
+                  {{"template",
+                    {{"templateFrom",
+                      {{{"configMap", {{"name", "absent"}, {"items", {{{"key", "k"}}}}}}}}}}}}}}}})
+          .ok());
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("db", "False", "SecretSyncedError"); }));
+  const std::string message = ReadyOf(Es("db"))->value("message", "");
+  EXPECT_NE(message.find("configmap absent"), std::string::npos) << message;
+  EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << message;
+  EXPECT_EQ(DataOf(Secret("db-secret"), "PW"), "s3cr3t");  // untouched
+  EXPECT_EQ(SecretWrites(), secret_writes);                // no Secret write since the spec change
+}
+
 TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) {
   CofferBackend coffer;
   coffer.Create("team/db", "from-coffer");

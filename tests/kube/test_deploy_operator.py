@@ -55,10 +55,14 @@ EXPECTED_CLUSTER_RULES = (
        for verb in ("get", "update", "patch")}
     | {(ES_GROUP, "pushsecrets", verb, "") for verb in ("get", "list", "watch", "update")}
     | {(ES_GROUP, "pushsecrets/status", verb, "") for verb in ("get", "update", "patch")}
+    # ClusterExternalSecrets stamp ExternalSecrets (create, JSON patch, delete; never update).
+    | {(ES_GROUP, "externalsecrets", verb, "") for verb in ("create", "patch", "delete")}
+    | {(ES_GROUP, "clusterexternalsecrets/finalizers", "update", "")}
     | {("", "secrets", verb, "") for verb in ("get", "list", "watch", "create", "update", "patch",
                                               "delete")}
     | {("", "events", verb, "") for verb in ("create", "patch")}
-    | {("", "namespaces", verb, "") for verb in ("get", "list", "watch")})
+    | {("", "namespaces", verb, "") for verb in ("get", "list", "watch")}
+    | {("", "configmaps", "get", "")})
 EXPECTED_LEASE_RULES = {("coordination.k8s.io", "leases", "create", ""),
                         ("coordination.k8s.io", "leases", "get", "coffer-operator"),
                         ("coordination.k8s.io", "leases", "update", "coffer-operator")}
@@ -70,6 +74,9 @@ ALLOWED = [
       for kind in ES_KINDS for verb in ("get", "update", "patch")],
     *[(verb, f"pushsecrets.{ES_GROUP}", "-A") for verb in ("get", "list", "watch")],
     ("update", f"pushsecrets.{ES_GROUP}", "-n", "team-a"),
+    *[(verb, f"externalsecrets.{ES_GROUP}", "-n", "team-a") for verb in ("create", "patch",
+                                                                        "delete")],
+    ("update", f"clusterexternalsecrets.{ES_GROUP}", "--subresource=finalizers"),
     *[(verb, f"pushsecrets.{ES_GROUP}", "--subresource=status", "-n", "team-a")
       for verb in ("get", "update", "patch")],
     *[(verb, "secrets", "-n", "team-a") for verb in ("get", "list", "watch", "create", "update",
@@ -80,15 +87,19 @@ ALLOWED = [
     ("get", "namespaces"),
     ("list", "namespaces"),
     ("watch", "namespaces"),
+    ("get", "configmaps", "-n", "team-a"),
     ("create", "leases.coordination.k8s.io", "-n", NAMESPACE),
     ("get", "leases.coordination.k8s.io/coffer-operator", "-n", NAMESPACE),
     ("update", "leases.coordination.k8s.io/coffer-operator", "-n", NAMESPACE),
 ]
 # ... and a selection of what it must not do.
 DENIED = [
-    # The spec of external-secrets.io objects is the user's.
+    # The spec of external-secrets.io objects is the user's (ExternalSecrets: only those a
+    # ClusterExternalSecret stamps are created, patched and deleted).
     *[(verb, f"{kind}.{ES_GROUP}", "-n", "team-a") for kind in ES_KINDS
-      for verb in ("create", "update", "patch", "delete")],
+      for verb in ("create", "update", "patch", "delete")
+      if not (kind == "externalsecrets" and verb != "update")],
+    ("patch", f"clusterexternalsecrets.{ES_GROUP}", "--subresource=finalizers"),
     ("deletecollection", f"externalsecrets.{ES_GROUP}", "-n", "team-a"),
     # PushSecrets: update is for the finalizer only.
     *[(verb, f"pushsecrets.{ES_GROUP}", "-n", "team-a") for verb in ("create", "patch", "delete")],
@@ -100,8 +111,9 @@ DENIED = [
     ("create", "namespaces"),
     ("delete", "namespaces"),
     ("update", "namespaces"),
-    ("get", "configmaps", "-n", "team-a"),
-    ("get", "configmaps", "-n", NAMESPACE),
+    ("list", "configmaps", "-n", "team-a"),
+    ("watch", "configmaps", "-A"),
+    ("update", "configmaps", "-n", NAMESPACE),
     ("get", "pods", "-n", NAMESPACE),
     ("create", "pods", "-n", "team-a"),
     ("create", "deployments.apps", "-n", NAMESPACE),
