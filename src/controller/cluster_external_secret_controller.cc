@@ -295,6 +295,11 @@ void ClusterExternalSecretController::OnExternalSecret(const json* old_object, c
 
 void ClusterExternalSecretController::Sync(const std::string& name) {
   const std::string key = std::string(kCesPrefix) + name;
+  if (!Synced()) {
+    // Deciding from half-loaded caches could delete what a namespace not yet listed needs.
+    queue_.AddAfter(key, 1000);
+    return;
+  }
   std::shared_ptr<const json> object = cluster_external_secrets_->GetShared("", name);
   if (!object) {
     queue_.Forget(key);

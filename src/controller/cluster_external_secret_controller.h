@@ -64,7 +64,8 @@ class ClusterExternalSecretController {
   void StartInformers();
   bool Synced() const;
   bool WaitForSync(std::chrono::milliseconds timeout) const;
-  // Starts the workers (call after WaitForSync). Idempotent.
+  // Starts the workers. A reconcile waits (requeued) until every cache has synced, so this may be
+  // called before WaitForSync. Idempotent.
   void StartWorkers();
   // Stops workers and caches. Idempotent.
   void Stop();
