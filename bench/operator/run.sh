@@ -2,7 +2,14 @@
 # coffer operator benchmark: 1,000 ExternalSecrets in 10 namespaces reading 50 coffer secrets,
 # against a real kube-apiserver (tools/kube/control-plane.sh) and a real `coffer server --dev`.
 #
-#   bash bench/operator/run.sh
+#   bash bench/operator/run.sh          # the default profile (below)
+#   bash bench/operator/run.sh scale    # the scale profile (OPBENCH_PROFILE=scale)
+#
+# The scale profile: 10,000 ExternalSecrets in 100 namespaces reading 500 keys, one round of the
+# ClusterSecretStore variant, targets 120 s / 100 MB, the ExternalSecrets and target Secrets read
+# from the benchmark's own list + watch instead of a list per poll, no force-sync round, and 5
+# new ExternalSecrets created during the periodic refresh round (each must be Ready within 2 s).
+# Any OPBENCH_* variable still overrides its defaults. Written to bench/operator/results-scale.md.
 #
 # Measures, per round (fresh control plane and coffer server each), for a ClusterSecretStore and
 # for one SecretStore per namespace: the time until every ExternalSecret is Ready=True and every
@@ -21,13 +28,25 @@
 # OPBENCH_FORCE_SYNC (1; 0 = no force-sync round), OPBENCH_CREATE_THREADS (8),
 # OPBENCH_ANNOTATE (kubectl | patch), OPBENCH_OPERATOR_ARGS (extra `coffer operator` flags),
 # COFFER_BIN (build/coffer), OPBENCH_WORK_DIR (a fresh dir under /var/tmp, removed afterwards
-# unless OPBENCH_KEEP=1 or the run failed), OPBENCH_RESULTS (bench/operator/results.md).
+# unless OPBENCH_KEEP=1 or the run failed), OPBENCH_RESULTS (bench/operator/results.md),
+# OPBENCH_PROFILE (default | scale), OPBENCH_WATCH (0; 1 = list + watch), OPBENCH_PROBES (0; new
+# ExternalSecrets during the periodic round), OPBENCH_PROBE_POLL_MS (50),
+# OPBENCH_PROBE_SPACING_MS (0 = the initial sync's duration / probes, 2-30 s).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY=/usr/bin/python3
 COFFER_BIN="${COFFER_BIN:-$ROOT/build/coffer}"
-RESULTS_MD="${OPBENCH_RESULTS:-$ROOT/bench/operator/results.md}"
+case "${1:-}" in
+  "") ;;
+  default | scale) export OPBENCH_PROFILE="$1" ;;
+  *) printf 'usage: %s [default|scale]\n' "$0" >&2; exit 2 ;;
+esac
+if [[ "${OPBENCH_PROFILE:-default}" == scale ]]; then
+  RESULTS_MD="${OPBENCH_RESULTS:-$ROOT/bench/operator/results-scale.md}"
+else
+  RESULTS_MD="${OPBENCH_RESULTS:-$ROOT/bench/operator/results.md}"
+fi
 CONTROL_PLANE="$ROOT/tools/kube/control-plane.sh"
 export COFFER_BIN
 
