@@ -265,9 +265,13 @@ def test_crds_install_and_are_listed(crds):
         assert versions["v1"]["schema"] == versions["v1beta1"]["schema"]
         assert all(v["subresources"] == {"status": {}} for v in versions.values())
         assert crd["spec"]["names"]["categories"] == ["external-secrets"]
+    # PushSecret is served in v1alpha1 only, as in ESO.
+    push = crds.get_json("crd", "pushsecrets.external-secrets.io")
+    assert [(v["name"], v["storage"], v["subresources"]) for v in push["spec"]["versions"]] == [
+        ("v1alpha1", True, {"status": {}})]
     # Applying again changes nothing.
     again = crds.kubectl("apply", "-f", CRD_DIR).stdout
-    assert again.count("unchanged") == len(CRD_NAMES), again
+    assert again.count("unchanged") == len(CRD_NAMES) + 1, again
 
 
 @pytest.mark.parametrize("api_version", ["v1beta1", "v1"])
