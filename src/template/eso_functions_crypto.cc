@@ -11,15 +11,20 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -416,6 +421,8 @@ bool LoadLegacyProvider() {
   return kLoaded;
 }
 
+Result<std::string> PrivateKeyPem(std::string_view fn, EVP_PKEY* key);
+
 struct Pkcs12Contents {
   PkeyPtr key;
   X509Ptr cert;
@@ -461,16 +468,7 @@ Result<std::string> Pkcs12Key(std::string_view fn, const std::string& password,
                               std::string_view archive) {
   COFFER_ASSIGN_OR_RETURN(Pkcs12Contents c, DecodePkcs12(fn, archive, password));
   if (!c.key) return FnError(fn, "the PKCS#12 archive holds no private key");
-  unsigned char* der = nullptr;
-  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(c.key.get());
-  if (p8 == nullptr) return FnError(fn, "the private key cannot be written as PKCS#8");
-  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
-  PKCS8_PRIV_KEY_INFO_free(p8);
-  if (len <= 0) return FnError(fn, "the private key cannot be written as PKCS#8");
-  std::string out = EncodePem(
-      "PRIVATE KEY", std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)));
-  OPENSSL_clear_free(der, static_cast<std::size_t>(len));
-  return out;
+  return PrivateKeyPem(fn, c.key.get());
 }
 
 Result<std::string> Pkcs12Cert(std::string_view fn, const std::string& password,
@@ -545,6 +543,316 @@ Result<std::string> PemToPkcs12(std::string_view fn, std::string_view cert_pem,
   return out;
 }
 
+// ESO's pemTruststoreToPKCS12[Pass]: every certificate of `pem` in a key-less archive, each
+// marked trusted for any purpose the way Java reads trust stores (the Oracle trusted-key-usage
+// attribute, as go-pkcs12's EncodeTrustStore writes), base64-encoded.
+Result<std::string> PemTruststoreToPkcs12(std::string_view fn, std::string_view pem,
+                                          const std::string& password) {
+  COFFER_ASSIGN_OR_RETURN(auto certs, ParseCertBlocks(fn, pem));
+  if (certs.empty()) return FnError(fn, "no certificate in the input");
+  struct BagsFree {
+    void operator()(STACK_OF(PKCS12_SAFEBAG) * b) const {
+      sk_PKCS12_SAFEBAG_pop_free(b, PKCS12_SAFEBAG_free);
+    }
+  };
+  struct SafesFree {
+    void operator()(STACK_OF(PKCS7) * s) const { sk_PKCS7_pop_free(s, PKCS7_free); }
+  };
+  struct ObjFree {
+    void operator()(ASN1_OBJECT* o) const { ASN1_OBJECT_free(o); }
+  };
+  std::unique_ptr<ASN1_OBJECT, ObjFree> any_usage(OBJ_txt2obj("2.5.29.37.0", 1));
+  STACK_OF(PKCS12_SAFEBAG)* raw_bags = nullptr;
+  for (auto& c : certs) {
+    PKCS12_SAFEBAG* bag = PKCS12_add_cert(&raw_bags, c.cert.get());
+    if (bag == nullptr ||
+        PKCS12_add1_attr_by_txt(bag, "2.16.840.1.113894.746875.1.1", V_ASN1_OBJECT,
+                                reinterpret_cast<const unsigned char*>(any_usage.get()), -1) != 1) {
+      sk_PKCS12_SAFEBAG_pop_free(raw_bags, PKCS12_SAFEBAG_free);
+      ERR_clear_error();
+      return Status::Internal(std::string(fn) + ": building the PKCS#12 bags failed");
+    }
+  }
+  std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), BagsFree> bags(raw_bags);
+  STACK_OF(PKCS7)* raw_safes = nullptr;
+  if (PKCS12_add_safe(&raw_safes, bags.get(), NID_aes_256_cbc, 2048, password.c_str()) != 1) {
+    sk_PKCS7_pop_free(raw_safes, PKCS7_free);
+    ERR_clear_error();
+    return Status::Internal(std::string(fn) + ": encrypting the PKCS#12 certificates failed");
+  }
+  std::unique_ptr<STACK_OF(PKCS7), SafesFree> safes(raw_safes);
+  Pkcs12Ptr p12(PKCS12_add_safes(safes.get(), 0));
+  if (!p12 || PKCS12_set_mac(p12.get(), password.c_str(), static_cast<int>(password.size()),
+                             nullptr, 0, 2048, EVP_sha256()) != 1) {
+    ERR_clear_error();
+    return Status::Internal(std::string(fn) + ": creating the PKCS#12 archive failed");
+  }
+  unsigned char* der = nullptr;
+  const int len = i2d_PKCS12(p12.get(), &der);
+  if (len <= 0) return Status::Internal(std::string(fn) + ": encoding the PKCS#12 archive failed");
+  std::string out = Base64StdEncode(
+      std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)));
+  OPENSSL_free(der);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWK (RFC 7517/7518/8037): RSA, EC (P-256, P-384, P-521) and OKP (Ed25519, Ed448, X25519, X448).
+
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+  std::string t;
+  for (char c : in) {
+    if (c == '-') {
+      t += '+';
+    } else if (c == '_') {
+      t += '/';
+    } else if (c != '=') {
+      t += c;
+    }
+  }
+  if (t.size() % 4 == 1) return std::nullopt;
+  while (t.size() % 4 != 0) t += '=';
+  std::string out;
+  std::size_t bad = 0;
+  if (!Base64StdDecode(t, &out, &bad)) return std::nullopt;
+  return out;
+}
+
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+};
+struct ParamBldFree {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+// The JWK's key; with `need_private`, it must hold the private part.
+Result<PkeyPtr> KeyFromJwk(std::string_view fn, std::string_view text, bool need_private) {
+  nlohmann::json jwk;
+  try {
+    jwk = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    return FnError(fn, "the input is not JSON");
+  }
+  if (!jwk.is_object()) return FnError(fn, "the JWK is not a JSON object");
+  std::vector<BnPtr> bns;  // kept alive until the key is built
+  std::string error;
+  auto member = [&](const char* name) -> std::optional<std::string> {
+    auto it = jwk.find(name);
+    if (it == jwk.end()) return std::nullopt;
+    if (!it->is_string()) {
+      error = std::string("member ") + name + " is not a string";
+      return std::nullopt;
+    }
+    auto bytes = Base64UrlDecode(it->get<std::string>());
+    if (!bytes) error = std::string("member ") + name + " is not base64url";
+    return bytes;
+  };
+  const std::string kty =
+      jwk.contains("kty") && jwk["kty"].is_string() ? jwk["kty"].get<std::string>() : "";
+  const std::string crv =
+      jwk.contains("crv") && jwk["crv"].is_string() ? jwk["crv"].get<std::string>() : "";
+
+  if (kty == "OKP") {
+    const char* name = crv == "Ed25519"  ? "ED25519"
+                       : crv == "Ed448"  ? "ED448"
+                       : crv == "X25519" ? "X25519"
+                       : crv == "X448"   ? "X448"
+                                         : nullptr;
+    if (name == nullptr) return FnError(fn, "unsupported OKP curve");
+    auto d = member("d");
+    auto x = member("x");
+    if (!error.empty()) return FnError(fn, error);
+    if (need_private && !d) return FnError(fn, "the JWK holds no private key");
+    EVP_PKEY* key = nullptr;
+    if (d) {
+      key = EVP_PKEY_new_raw_private_key_ex(
+          nullptr, name, nullptr, reinterpret_cast<const unsigned char*>(d->data()), d->size());
+      OPENSSL_cleanse(d->data(), d->size());
+    } else if (x) {
+      key = EVP_PKEY_new_raw_public_key_ex(
+          nullptr, name, nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size());
+    } else {
+      return FnError(fn, "the JWK has neither x nor d");
+    }
+    ERR_clear_error();
+    if (key == nullptr) return FnError(fn, "the OKP key is malformed");
+    return PkeyPtr(key);
+  }
+
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
+  auto push_bn = [&](const char* param, const std::string& bytes) {
+    BnPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                       static_cast<int>(bytes.size()), nullptr));
+    const bool ok = bn && OSSL_PARAM_BLD_push_BN(bld.get(), param, bn.get()) == 1;
+    bns.push_back(std::move(bn));
+    return ok;
+  };
+  const char* type = nullptr;
+  int selection = EVP_PKEY_PUBLIC_KEY;
+  std::string pub_point;  // keeps the EC point alive until the parameters are built
+  if (kty == "RSA") {
+    type = "RSA";
+    auto n = member("n");
+    auto e = member("e");
+    auto d = member("d");
+    auto p = member("p");
+    auto q = member("q");
+    auto dp = member("dp");
+    auto dq = member("dq");
+    auto qi = member("qi");
+    if (!error.empty()) return FnError(fn, error);
+    if (!n || !e) return FnError(fn, "the RSA JWK lacks n or e");
+    if (need_private && !d) return FnError(fn, "the JWK holds no private key");
+    bool ok = push_bn(OSSL_PKEY_PARAM_RSA_N, *n) && push_bn(OSSL_PKEY_PARAM_RSA_E, *e);
+    if (d) {
+      selection = EVP_PKEY_KEYPAIR;
+      ok = ok && push_bn(OSSL_PKEY_PARAM_RSA_D, *d);
+      if (p && q && dp && dq && qi) {
+        ok = ok && push_bn(OSSL_PKEY_PARAM_RSA_FACTOR1, *p) &&
+             push_bn(OSSL_PKEY_PARAM_RSA_FACTOR2, *q) &&
+             push_bn(OSSL_PKEY_PARAM_RSA_EXPONENT1, *dp) &&
+             push_bn(OSSL_PKEY_PARAM_RSA_EXPONENT2, *dq) &&
+             push_bn(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, *qi);
+      }
+      OPENSSL_cleanse(d->data(), d->size());
+    }
+    if (!ok) return FnError(fn, "the RSA JWK is malformed");
+  } else if (kty == "EC") {
+    type = "EC";
+    std::size_t size = 0;
+    const char* group = nullptr;
+    if (crv == "P-256") {
+      group = "P-256";
+      size = 32;
+    } else if (crv == "P-384") {
+      group = "P-384";
+      size = 48;
+    } else if (crv == "P-521") {
+      group = "P-521";
+      size = 66;
+    } else {
+      return FnError(fn, "unsupported EC curve");
+    }
+    auto x = member("x");
+    auto y = member("y");
+    auto d = member("d");
+    if (!error.empty()) return FnError(fn, error);
+    if (!x || !y || x->size() > size || y->size() > size) {
+      return FnError(fn, "the EC JWK lacks a valid x or y");
+    }
+    if (need_private && !d) return FnError(fn, "the JWK holds no private key");
+    pub_point = std::string(1, '\x04') + std::string(size - x->size(), '\0') + *x +
+                std::string(size - y->size(), '\0') + *y;
+    bool ok =
+        OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, pub_point.data(),
+                                         pub_point.size()) == 1;
+    if (d) {
+      selection = EVP_PKEY_KEYPAIR;
+      ok = ok && push_bn(OSSL_PKEY_PARAM_PRIV_KEY, *d);
+      OPENSSL_cleanse(d->data(), d->size());
+    }
+    if (!ok) return FnError(fn, "the EC JWK is malformed");
+  } else {
+    return FnError(fn, "unsupported key type (kty)");
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) != 1) {
+    ERR_clear_error();
+    return FnError(fn, "the key parameters are not a valid key");
+  }
+  PkeyPtr out(key);
+  if (kty == "EC") {
+    // fromdata does not check that the point is on the curve, nor that d matches it.
+    PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    const int ok = selection == EVP_PKEY_KEYPAIR ? EVP_PKEY_pairwise_check(check.get())
+                                                 : EVP_PKEY_public_check(check.get());
+    ERR_clear_error();
+    if (ok != 1) return FnError(fn, "the key parameters are not a valid key");
+  }
+  return out;
+}
+
+Result<std::string> JwkPublicKeyPem(std::string_view jwk) {
+  constexpr std::string_view kFn = "jwkPublicKeyPem";
+  COFFER_ASSIGN_OR_RETURN(PkeyPtr key, KeyFromJwk(kFn, jwk, false));
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(key.get(), &der);
+  if (len <= 0) return FnError(kFn, "the public key cannot be encoded");
+  std::string out = EncodePem(
+      "PUBLIC KEY", std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)));
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<std::string> PrivateKeyPem(std::string_view fn, EVP_PKEY* key) {
+  PKCS8_PRIV_KEY_INFO* p8 = EVP_PKEY2PKCS8(key);
+  if (p8 == nullptr) return FnError(fn, "the private key cannot be written as PKCS#8");
+  unsigned char* der = nullptr;
+  const int len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+  PKCS8_PRIV_KEY_INFO_free(p8);
+  if (len <= 0) return FnError(fn, "the private key cannot be written as PKCS#8");
+  std::string out = EncodePem(
+      "PRIVATE KEY", std::string_view(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)));
+  OPENSSL_clear_free(der, static_cast<std::size_t>(len));
+  return out;
+}
+
+Result<std::string> JwkPrivateKeyPem(std::string_view jwk) {
+  constexpr std::string_view kFn = "jwkPrivateKeyPem";
+  COFFER_ASSIGN_OR_RETURN(PkeyPtr key, KeyFromJwk(kFn, jwk, true));
+  return PrivateKeyPem(kFn, key.get());
+}
+
+// ESO's rsaDecrypt SCHEME HASH CIPHERTEXT PRIVATE_KEY_PEM: scheme "None" returns the input;
+// "RSA-OAEP" decrypts with OAEP, HASH (SHA1, SHA256 or SHA512; others mean SHA256) for both the
+// label digest and MGF1.
+Result<std::string> RsaDecrypt(std::string_view scheme, std::string_view hash, std::string_view in,
+                               std::string_view key_pem) {
+  constexpr std::string_view kFn = "rsaDecrypt";
+  if (scheme == "None") return std::string(in);
+  if (scheme != "RSA-OAEP") return FnError(kFn, "decryption scheme is not supported");
+  std::string_view rest;
+  auto blocks = ParsePem(key_pem, &rest);
+  if (blocks.empty()) return FnError(kFn, "failed to decode PEM block");
+  PkeyPtr key = ParsePrivateKeyDer(blocks.front().der);
+  OPENSSL_cleanse(blocks.front().der.data(), blocks.front().der.size());
+  ERR_clear_error();
+  if (!key) return FnError(kFn, "could not parse private key");
+  if (!EVP_PKEY_is_a(key.get(), "RSA")) return FnError(kFn, "could not parse RSA private key");
+  const EVP_MD* md = hash == "SHA1" ? EVP_sha1() : hash == "SHA512" ? EVP_sha512() : EVP_sha256();
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  std::size_t out_len = 0;
+  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
+  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1 ||
+      EVP_PKEY_decrypt(ctx.get(), nullptr, &out_len, src, in.size()) != 1) {
+    ERR_clear_error();
+    return FnError(kFn, "error decrypting data with RSA");
+  }
+  std::string out(out_len, '\0');
+  if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len, src,
+                       in.size()) != 1) {
+    ERR_clear_error();
+    return FnError(kFn, "error decrypting data with RSA");
+  }
+  out.resize(out_len);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registration
 
@@ -605,6 +913,16 @@ void AddCryptoFunctions(FunctionMap& fns) {
               [](auto s) { return ToValue(FilterCertChain(s[0], s[1])); });
   AddStringFn(fns, "certSANs", 1, [](auto s) { return CertSans(s[0]); });
 
+  AddStringFn(fns, "pemTruststoreToPKCS12", 1, [](auto s) {
+    return ToValue(PemTruststoreToPkcs12("pemTruststoreToPKCS12", s[0], ""));
+  });
+  AddStringFn(fns, "pemTruststoreToPKCS12Pass", 2, [](auto s) {
+    return ToValue(PemTruststoreToPkcs12("pemTruststoreToPKCS12Pass", s[0], std::string(s[1])));
+  });
+  AddStringFn(fns, "jwkPublicKeyPem", 1, [](auto s) { return ToValue(JwkPublicKeyPem(s[0])); });
+  AddStringFn(fns, "jwkPrivateKeyPem", 1, [](auto s) { return ToValue(JwkPrivateKeyPem(s[0])); });
+  AddStringFn(fns, "rsaDecrypt", 4,
+              [](auto s) { return ToValue(RsaDecrypt(s[0], s[1], s[2], s[3])); });
   AddStringFn(fns, "pkcs12key", 1,
               [](auto s) { return ToValue(Pkcs12Key("pkcs12key", "", s[0])); });
   AddStringFn(fns, "pkcs12keyPass", 2,

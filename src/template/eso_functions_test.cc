@@ -9,6 +9,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 namespace coffer::tmpl {
 
@@ -479,6 +482,78 @@ TEST(EsoFunctionsTest, PemToPkcs12RoundTrip) {
   EXPECT_EQ(CallString("pkcs12cert", {Value(CallString("b64dec", {Value(full_nopass)}))}), chain);
 }
 
+TEST(EsoFunctionsTest, PemTruststoreToPkcs12) {
+  const std::string chain =
+      Fixture("leaf.crt") + Fixture("intermediate-ca.crt") + Fixture("root-ca.crt");
+  for (const char* password : {"", "store-pass"}) {
+    const std::string b64 = *password == '\0' ? CallString("pemTruststoreToPKCS12", {Value(chain)})
+                                              : CallString("pemTruststoreToPKCS12Pass",
+                                                           {Value(chain), Value(password)});
+    const std::string der = CallString("b64dec", {Value(b64)});
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der.size()));
+    ASSERT_NE(p12, nullptr);
+    EXPECT_EQ(PKCS12_verify_mac(p12, password, -1), 1);
+    // Three certificate bags, each with the Java trusted-key-usage attribute.
+    STACK_OF(PKCS7)* safes = PKCS12_unpack_authsafes(p12);
+    ASSERT_NE(safes, nullptr);
+    int certs = 0, trusted = 0;
+    for (int i = 0; i < sk_PKCS7_num(safes); ++i) {
+      STACK_OF(PKCS12_SAFEBAG)* bags =
+          PKCS12_unpack_p7encdata(sk_PKCS7_value(safes, i), password, -1);
+      ASSERT_NE(bags, nullptr);
+      for (int j = 0; j < sk_PKCS12_SAFEBAG_num(bags); ++j) {
+        const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, j);
+        if (PKCS12_SAFEBAG_get_nid(bag) == NID_certBag) ++certs;
+        const STACK_OF(X509_ATTRIBUTE)* attrs = PKCS12_SAFEBAG_get0_attrs(bag);
+        for (int k = 0; k < sk_X509_ATTRIBUTE_num(attrs); ++k) {
+          char oid[64];
+          OBJ_obj2txt(oid, sizeof(oid),
+                      X509_ATTRIBUTE_get0_object(sk_X509_ATTRIBUTE_value(attrs, k)), 1);
+          if (std::string(oid) == "2.16.840.1.113894.746875.1.1") ++trusted;
+        }
+      }
+      sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    PKCS12_free(p12);
+    EXPECT_EQ(certs, 3) << password;
+    EXPECT_EQ(trusted, 3) << password;
+  }
+}
+
+TEST(EsoFunctionsTest, JwkToPem) {
+  EXPECT_EQ(CallString("jwkPrivateKeyPem", {Value(Fixture("leaf.jwk.json"))}), Fixture("leaf.key"));
+  EXPECT_EQ(CallString("jwkPublicKeyPem", {Value(Fixture("leaf.jwk.json"))}),
+            Fixture("leaf.pub.pem"));
+  EXPECT_EQ(CallString("jwkPrivateKeyPem", {Value(Fixture("ed25519.jwk.json"))}),
+            Fixture("ed25519.key"));
+  EXPECT_EQ(CallString("jwkPublicKeyPem", {Value(Fixture("ed25519.jwk.json"))}),
+            Fixture("ed25519.pub.pem"));
+  EXPECT_EQ(CallString("jwkPublicKeyPem", {Value(Fixture("rsa.jwk.json"))}),
+            Fixture("rsa.pub.pem"));
+  EXPECT_EQ(CallString("jwkPublicKeyPem", {Value(Fixture("rsa.public.jwk.json"))}),
+            Fixture("rsa.pub.pem"));
+  EXPECT_EQ(CallString("jwkPrivateKeyPem", {Value(Fixture("rsa.jwk.json"))}), Fixture("rsa.key"));
+}
+
+TEST(EsoFunctionsTest, RsaDecrypt) {
+  const std::string key = Fixture("rsa.key");
+  EXPECT_EQ(CallString("rsaDecrypt", {Value("RSA-OAEP"), Value("SHA256"),
+                                      Value(Fixture("rsa-oaep-sha256.bin")), Value(key)}),
+            "s3cr3t-plaintext");
+  EXPECT_EQ(CallString("rsaDecrypt", {Value("RSA-OAEP"), Value("SHA1"),
+                                      Value(Fixture("rsa-oaep-sha1.bin")), Value(key)}),
+            "s3cr3t-plaintext");
+  // ESO's docs pipe the stored base64 text through b64dec first.
+  const std::string b64 = CallString("b64enc", {Value(Fixture("rsa-oaep-sha256.bin"))});
+  EXPECT_EQ(CallString("rsaDecrypt", {Value("RSA-OAEP"), Value("SHA256"),
+                                      Value(CallString("b64dec", {Value(b64)})), Value(key)}),
+            "s3cr3t-plaintext");
+  EXPECT_EQ(CallString("rsaDecrypt", {Value("None"), Value("SHA256"), Value("as is"), Value("")}),
+            "as is");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors: kInvalidArgument, naming the function, never containing an argument's value.
 
@@ -531,6 +606,27 @@ TEST(EsoFunctionsTest, ErrorsNameTheFunctionAndNeverTheValue) {
        {Value(Fixture("leaf.crt")), Value(Fixture("root-ca.key"))},
        "does not match the certificate"},
       {"pemToPkcs12Pass", {secret, secret}, "want 3, got 2"},
+      {"pemTruststoreToPKCS12", {secret}, "no certificate in the input"},
+      {"pemTruststoreToPKCS12", {Value(secret_pem)}, "not an X.509 certificate"},
+      {"jwkPublicKeyPem", {secret}, "jwkPublicKeyPem: the input is not JSON"},
+      {"jwkPublicKeyPem",
+       {Value(R"({"kty":"EC","crv":"P-256","x":"czNjcjN0","y":"czNjcjN0"})")},
+       "not a valid key"},
+      {"jwkPublicKeyPem", {Value(R"({"kty":"oct","k":"czNjcjN0"})")}, "unsupported key type"},
+      {"jwkPrivateKeyPem", {Value(Fixture("rsa.public.jwk.json"))}, "holds no private key"},
+      {"jwkPrivateKeyPem",
+       {Value(R"({"kty":"RSA","n":"czNjcjN0","e":"AQAB","d":"!s3cr3t"})")},
+       "member d is not base64url"},
+      {"rsaDecrypt", {Value("s3cr3t"), secret, secret, secret}, "scheme is not supported"},
+      {"rsaDecrypt",
+       {Value("RSA-OAEP"), Value("SHA256"), secret, secret},
+       "failed to decode PEM block"},
+      {"rsaDecrypt",
+       {Value("RSA-OAEP"), Value("SHA256"), secret, Value(Fixture("rsa.key"))},
+       "error decrypting data with RSA"},
+      {"rsaDecrypt",
+       {Value("RSA-OAEP"), Value("SHA256"), secret, Value(Fixture("leaf.key"))},
+       "could not parse RSA private key"},
   };
   for (const auto& c : cases) {
     auto r = Call(c.fn, c.args);
