@@ -2,20 +2,27 @@
 coffer server and `coffer operator` (tests/kube/operator_harness.py). A Kubernetes Secret is pushed
 to coffer; the remote secrets are checked with boto3 against the server.
 
+The operator runs with nothing but a token of deploy/operator's ServiceAccount (the base is applied
+with `kubectl apply -k`; no kubelet, so its Deployment never runs): every test is also a check that
+the RBAC rules are enough (finalizer updates, status patches, Events, source Secret watches), and
+the log must show no 403.
+
 Nothing asserts on a fixed sleep: `wait_until` polls with a deadline, and "nothing was written" is
 shown by a reconcile that provably happened (status.syncedResourceVersion moved after an annotation
 change) without a new version.
 """
 
 import json
+import os
 import shutil
 import tempfile
 
 import pytest
+import yaml
 
 from operator_harness import (
-    CRD_DIR,
     CRD_NAMES,
+    REPO,
     ControlPlane,
     CofferServer,
     Operator,
@@ -40,7 +47,7 @@ def kube():
     cp = ControlPlane()
     try:
         cp.start()
-        cp.kubectl("apply", "-f", CRD_DIR)
+        cp.kubectl("apply", "-k", os.path.join(REPO, "deploy", "operator"))
         cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
                    *[f"crd/{n}" for n in CRD_NAMES + [PUSH_CRD]])
         yield cp
@@ -60,10 +67,26 @@ def coffer():
         server.cleanup()
 
 
+def service_account_kubeconfig(kube, directory):
+    """The admin kubeconfig with its credentials replaced by a coffer-operator token."""
+    token = kube.kubectl("create", "token", "coffer-operator", "-n", "coffer-system",
+                         "--duration=1h").stdout.strip()
+    with open(kube.kubeconfig, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    config["users"] = [{"name": "coffer-operator", "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "coffer-operator"
+    path = os.path.join(directory, "sa-kubeconfig")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(config, f)
+    return path
+
+
 @pytest.fixture(scope="module")
 def operator(kube, coffer):
     work = tempfile.mkdtemp(prefix="coffer-kube-e2e-push-")
-    op = Operator(kube.kubeconfig, coffer.endpoint, work, label="push-operator")
+    kubeconfig = service_account_kubeconfig(kube, work)
+    op = Operator(kubeconfig, coffer.endpoint, work, label="push-operator")
     try:
         op.start()
         kube.create_namespace(NS)
@@ -82,6 +105,8 @@ def operator(kube, coffer):
         log = op.log_text()
         leaked = [v for v in coffer.values if v in log]
         assert not leaked, "secret values in the operator log"
+        # Nothing the operator did was refused by RBAC.
+        assert "Forbidden" not in log and "PermissionDenied" not in log, op.log_tail()
     finally:
         op.kill()
         shutil.rmtree(work, ignore_errors=True)
