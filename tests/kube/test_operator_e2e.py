@@ -429,6 +429,133 @@ def test_health_and_metrics(kube, coffer, operator):
                         namespace=ns) is not None
 
 
+# --- issue 5: target.template (engine v2) ------------------------------------------------------
+
+
+def make_pem_bundle():
+    """A CA, a leaf certificate it signed and the leaf's key, as PEM (what a TLS bundle in a store
+    holds): returns (key_pem, leaf_pem, ca_pem)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("coffer-e2e-ca")).issuer_name(
+        name("coffer-e2e-ca")).public_key(ca_key.public_key()).serial_number(1)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (x509.CertificateBuilder().subject_name(name("mlflow.ml-platform.svc")).issuer_name(
+        ca.subject).public_key(key.public_key()).serial_number(2)
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mlflow.ml-platform.svc")]),
+                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return (key_pem, leaf.public_bytes(serialization.Encoding.PEM).decode(),
+            ca.public_bytes(serialization.Encoding.PEM).decode())
+
+
+def templated_external_secret(namespace, name, data, template):
+    obj = json.loads(external_secret(namespace, name, data))
+    obj["spec"]["target"]["template"] = template
+    return json.dumps(obj)
+
+
+def test_template_tls_secret_from_a_pem_bundle(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-tmpl-tls")
+    key_pem, leaf_pem, ca_pem = make_pem_bundle()
+    # Key first, then the chain: filterPEM picks blocks by type, in order.
+    coffer.create("e2e/tmpl/tls-bundle", key_pem + leaf_pem + ca_pem)
+    coffer.remember(key_pem)
+    kube.apply(templated_external_secret(ns, "mlflow-tls", [("bundle", "e2e/tmpl/tls-bundle", None)], {
+        "type": "kubernetes.io/tls",
+        "engineVersion": "v2",
+        "metadata": {"labels": {"app.kubernetes.io/name": "mlflow"}},
+        "data": {
+            "tls.crt": '{{ .bundle | filterPEM "CERTIFICATE" }}',
+            "tls.key": '{{ .bundle | filterPEM "PRIVATE KEY" }}',
+            # filterCertChain reads certificates only, as ESO's: pick them first.
+            "ca.crt": '{{ .bundle | filterPEM "CERTIFICATE" | filterCertChain "root" }}',
+        },
+    }))
+    secret = kube.wait_secret("mlflow-tls", ns, lambda s: bool(secret_data(s)), "rendered",
+                              SYNC_TIMEOUT)
+    assert secret["type"] == "kubernetes.io/tls"
+    data = secret_data(secret)
+    assert set(data) == {"tls.crt", "tls.key", "ca.crt"}  # Replace: the raw bundle is not kept
+    assert data["tls.key"] == key_pem
+    assert data["tls.crt"] == leaf_pem + ca_pem
+    assert data["ca.crt"] == ca_pem
+    assert secret["metadata"]["labels"]["app.kubernetes.io/name"] == "mlflow"
+    assert secret["metadata"]["labels"][MANAGED_LABEL] == "true"
+    kube.wait_es_ready("mlflow-tls", ns)
+
+
+def test_template_dockerconfigjson_template_from_and_errors(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-tmpl-docker")
+    password = random_value("registry-pw")
+    coffer.create("e2e/tmpl/registry",
+                  json.dumps({"username": "robot$ml", "password": password}), password)
+    dockercfg = ('{"auths":{"registry.example.com":{"username":"{{ .user }}",'
+                 '"password":"{{ .password }}",'
+                 '"auth":"{{ printf "%s:%s" .user .password | b64enc }}"}}}')
+    kube.apply(templated_external_secret(
+        ns, "pull-secret",
+        [("user", "e2e/tmpl/registry", "username"), ("password", "e2e/tmpl/registry", "password")],
+        {"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": dockercfg}}))
+    secret = kube.wait_secret("pull-secret", ns, lambda s: bool(secret_data(s)), "rendered",
+                              SYNC_TIMEOUT)
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(secret_data(secret)[".dockerconfigjson"])
+    auth = config["auths"]["registry.example.com"]
+    assert auth["username"] == "robot$ml" and auth["password"] == password
+    import base64
+    assert base64.b64decode(auth["auth"]).decode() == f"robot$ml:{password}"
+
+    # templateFrom a ConfigMap (KeysAndValues) and mergePolicy Merge, the precedence ESO has.
+    kube.apply(json.dumps({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "db-env-template", "namespace": ns},
+        "data": {"env": "DB_USER: '{{ .user }}'\nDB_URL: 'postgres://{{ .user }}@db/ml'\n"},
+    }))
+    kube.apply(templated_external_secret(
+        ns, "env-from-template",
+        [("user", "e2e/tmpl/registry", "username"), ("password", "e2e/tmpl/registry", "password")],
+        {"mergePolicy": "Merge",
+         "templateFrom": [{"configMap": {"name": "db-env-template",
+                                         "items": [{"key": "env", "templateAs": "KeysAndValues"}]}}],
+         "data": {"DB_USER": "{{ .user | upper }}"}}))
+    secret = kube.wait_secret("env-from-template", ns, lambda s: "DB_URL" in secret_data(s),
+                              "rendered from the ConfigMap", SYNC_TIMEOUT)
+    assert secret_data(secret) == {"DB_USER": "ROBOT$ML", "DB_URL": "postgres://robot$ml@db/ml",
+                                   "user": "robot$ml", "password": password}
+
+    # A template error: Ready False with a message naming the key, no value, no Secret written.
+    kube.apply(templated_external_secret(
+        ns, "broken-template", [("password", "e2e/tmpl/registry", "password")],
+        {"data": {"url": "{{ .password }}@{{ .host }}"}}))
+    es = kube.wait_es_ready("broken-template", ns, reason="SecretSyncedError", status="False",
+                            timeout=SYNC_TIMEOUT)
+    message = condition(es)["message"]
+    assert "could not apply template" in message and "url" in message and "host" in message
+    assert password not in message
+    assert kube.secret("broken-template", ns) is None
+
+
 # --- 5. coffer outage ---------------------------------------------------------------------------
 
 
