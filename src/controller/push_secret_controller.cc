@@ -285,7 +285,10 @@ Result<std::vector<PushSecretController::ResolvedStore>> PushSecretController::R
       found.push_back(std::move(store));
     } else {
       COFFER_ASSIGN_OR_RETURN(json list, client_.ListAll(StoresRef(ref.kind, ns, "")));
-      for (const json& item : list.value("items", json::array())) {
+      for (json item : list.value("items", json::array())) {
+        // List items may leave out apiVersion and kind (the list names them).
+        if (!item.contains("apiVersion")) item["apiVersion"] = list.value("apiVersion", "");
+        if (!item.contains("kind")) item["kind"] = std::string(op::StoreKindName(ref.kind));
         Result<op::ObjectMeta> meta = op::ParseObjectMeta(MetadataOf(item));
         if (!meta.ok() || !op::SelectorMatches(*ref.label_selector, meta->labels)) continue;
         Result<op::SecretStore> store = op::ParseSecretStore(item);
@@ -427,6 +430,13 @@ Status PushSecretController::DeleteRemotes(const op::PushSecret& ps,
     auto it = stores.find(store_key);
     if (it == stores.end()) {
       Result<ResolvedStore> store = StoreByKey(ps.metadata.namespace_, store_key);
+      if (!store.ok() && store.status().code() == StatusCode::kNotFound) {
+        // The store is gone, and with it the way to reach its secrets: waiting would keep the
+        // PushSecret (and its finalizer) forever. The remote secrets stay; say so.
+        spdlog::warn("pushsecret {}/{}: {} no longer exists: remote secret {} not deleted",
+                     ps.metadata.namespace_, ps.metadata.name, store_key, remote_key);
+        continue;
+      }
       if (!store.ok()) {
         return store.status().WithContext("could not delete remote secrets of " + store_key);
       }

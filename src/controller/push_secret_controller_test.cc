@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "controller/controller.h"  // SecretStoresRef
 #include "controller/testing/coffer_backend.h"
 #include "core/encoding.h"
 #include "kube/client.h"
@@ -238,6 +239,54 @@ TEST_F(PushSecretControllerTest, DeletionPolicyDeleteUsesAFinalizer) {
   Process(*c, "p");
   EXPECT_EQ(remote_->DescribeSecret("team/a").status().code(), StatusCode::kNotFound);
   EXPECT_EQ((*apiserver_.Stored("pushsecrets", kNs, "p"))["metadata"]["finalizers"], json::array());
+}
+
+TEST_F(PushSecretControllerTest, LabelSelectorPicksStoresAndStatusNamesEach) {
+  json labelled = *apiserver_.Stored("secretstores", kNs, "aws");
+  labelled["metadata"] = {{"name", "aws-b"}, {"namespace", kNs}, {"labels", {{"push", "yes"}}}};
+  labelled["spec"]["provider"]["aws"]["prefix"] = "b/";
+  apiserver_.Seed("secretstores", labelled);
+  apiserver_.Seed("secrets", SourceSecret("db", {{"password", kValue}}));
+  json ps = PushSecretObject("sel", "db", {Entry("password", "team/sel")});
+  ps["spec"]["secretStoreRefs"] = {
+      {{"name", "aws"}},
+      {{"labelSelector", {{"matchLabels", {{"push", "yes"}}}}}, {"kind", "SecretStore"}}};
+  apiserver_.Seed("pushsecrets", ps);
+  auto c = Make();
+  Process(*c, "sel");
+  EXPECT_EQ(RemoteValue("team/sel"), kValue);
+  EXPECT_EQ(RemoteValue("b/team/sel"), kValue);  // the store's prefix
+  json synced = (*apiserver_.Stored("pushsecrets", kNs, "sel"))["status"]["syncedPushSecrets"];
+  EXPECT_TRUE(synced["SecretStore/aws"].contains("team/sel"));
+  EXPECT_TRUE(synced["SecretStore/aws-b"].contains("team/sel"));
+}
+
+TEST_F(PushSecretControllerTest, FinalizerFollowsTheDeletionPolicyAndAGoneStoreDoesNotBlock) {
+  apiserver_.Seed("secrets", SourceSecret("db", {{"a", "1"}}));
+  apiserver_.Seed("pushsecrets", PushSecretObject("p", "db", {Entry("a", "team/f")}, "Delete"));
+  auto c = Make();
+  Process(*c, "p");
+  json stored = *apiserver_.Stored("pushsecrets", kNs, "p");
+  ASSERT_EQ(stored["metadata"]["finalizers"].size(), 1u);
+  // Delete -> None: the finalizer goes, the remote secret stays.
+  stored["spec"]["deletionPolicy"] = "None";
+  ASSERT_TRUE(client_->Update(PushSecretsRef(kNs, "p"), stored).ok());
+  Process(*c, "p");
+  stored = *apiserver_.Stored("pushsecrets", kNs, "p");
+  EXPECT_EQ(stored["metadata"]["finalizers"], json::array());
+  // Back to Delete; then the store disappears and the PushSecret is deleted: the finalizer is
+  // removed rather than kept forever.
+  stored["spec"]["deletionPolicy"] = "Delete";
+  ASSERT_TRUE(client_->Update(PushSecretsRef(kNs, "p"), stored).ok());
+  Process(*c, "p");
+  ASSERT_TRUE(client_->Delete(SecretStoresRef(kNs, "aws")).ok());
+  stored = *apiserver_.Stored("pushsecrets", kNs, "p");
+  ASSERT_EQ(stored["metadata"]["finalizers"].size(), 1u);
+  stored["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+  ASSERT_TRUE(client_->Update(PushSecretsRef(kNs, "p"), stored).ok());
+  Process(*c, "p");
+  EXPECT_EQ((*apiserver_.Stored("pushsecrets", kNs, "p"))["metadata"]["finalizers"], json::array());
+  EXPECT_EQ(RemoteValue("team/f"), "1");
 }
 
 TEST_F(PushSecretControllerTest, WatchesOnlyTheSourceSecretAndPushesItsChanges) {
