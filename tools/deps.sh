@@ -25,7 +25,7 @@ coffer_install_deps() {
   local -a pkgs=(
     g++ cmake make ccache pkg-config
     libboost-dev libssl-dev libsqlite3-dev sqlite3 nlohmann-json3-dev libspdlog-dev libfmt-dev
-    libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev libcurl4-openssl-dev libcrypt-dev
+    libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev libcurl4-openssl-dev libcrypt-dev libre2-dev
   )
   if [[ "${1:-build}" == test ]]; then
     pkgs+=(
