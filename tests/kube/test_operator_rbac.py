@@ -5,7 +5,8 @@ The base (`kubectl apply -k deploy/operator`) is applied to the real Kubernetes 
 `kubectl create token` (the TokenRequest API), and `coffer operator` is run with a kubeconfig
 holding only that token, with leader election in coffer-system as the Deployment runs it. It must
 sync an ExternalSecret end to end (read stores, ExternalSecrets, Namespaces and credentials;
-write Secrets, statuses, Events and its Lease) without a single 403.
+write Secrets, statuses, Events and its Lease), and stamp a ClusterExternalSecret's ExternalSecret
+into the labelled namespace, without a single 403.
 
 The store uses ESO's `fake` provider, so no coffer server is needed.
 """
@@ -89,6 +90,26 @@ spec:
   - secretKey: value
     remoteRef:
       key: shared
+---
+apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata:
+  name: stamped
+spec:
+  namespaceSelectors:
+  - matchLabels:
+      team: ml
+  externalSecretSpec:
+    refreshInterval: 1h
+    secretStoreRef:
+      name: fake-for-team-ml
+      kind: ClusterSecretStore
+    target:
+      name: stamped
+    data:
+    - secretKey: value
+      remoteRef:
+        key: shared
 """
 
 
@@ -127,7 +148,8 @@ def get(port, path):
 def test_operator_syncs_with_only_the_service_accounts_permissions(cluster):
     cluster.kubectl("apply", "-k", os.path.join(REPO, "deploy", "operator"))
     cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                    "crd/externalsecrets.external-secrets.io")
+                    "crd/externalsecrets.external-secrets.io",
+                    "crd/clusterexternalsecrets.external-secrets.io")
     work = tempfile.mkdtemp(prefix="coffer-rbac-")
     kubeconfig = service_account_kubeconfig(cluster, work)
     # The token really is limited: it cannot read ConfigMaps.
@@ -151,8 +173,8 @@ def test_operator_syncs_with_only_the_service_accounts_permissions(cluster):
         def synced():
             out = cluster.kubectl("get", "secret", "-n", NAMESPACE, "-o", "json").stdout
             items = {i["metadata"]["name"]: i for i in json.loads(out)["items"]}
-            return "database" in items and "shared" in items and items
-        items = wait_until("both target Secrets", synced, timeout=60)
+            return "database" in items and "shared" in items and "stamped" in items and items
+        items = wait_until("the three target Secrets", synced, timeout=60)
         assert items["database"]["metadata"]["labels"][
             "reconcile.external-secrets.io/managed"] == "true"
 
@@ -162,6 +184,12 @@ def test_operator_syncs_with_only_the_service_accounts_permissions(cluster):
             return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
         wait_until("database Ready", lambda: ready("database"), timeout=30)
         wait_until("shared Ready", lambda: ready("shared"), timeout=30)
+        wait_until("stamped Ready", lambda: ready("stamped"), timeout=30)
+        stamped = cluster.get_json("externalsecret", "-n", NAMESPACE, "stamped")
+        assert stamped["metadata"]["ownerReferences"][0]["kind"] == "ClusterExternalSecret"
+        wait_until("ClusterExternalSecret status",
+                   lambda: cluster.get_json("clusterexternalsecret", "stamped").get(
+                       "status", {}).get("provisionedNamespaces") == [NAMESPACE], timeout=30)
 
         store = cluster.get_json("secretstore", "-n", NAMESPACE, "fake")
         assert store["status"]["conditions"][0]["reason"] == "Valid"
