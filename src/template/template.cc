@@ -24,6 +24,18 @@ constexpr std::int64_t kMaxSteps = 10'000'000;
 
 enum class Flow : std::uint8_t { kNormal, kBreak, kContinue };
 
+// The size of a function result's text (strings and bytes), to cap values built in loops.
+size_t ResultSize(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kString:
+      return v.AsString().size();
+    case Kind::kBytes:
+      return v.AsBytes().data.size();
+    default:
+      return 0;
+  }
+}
+
 class Executor {
  public:
   Executor(const ParsedTree& tree, const FunctionMap& funcs, const ParseOptions& options)
@@ -484,6 +496,11 @@ class Executor {
     Result<Value> r = user != nullptr ? (*user)(args) : builtin->fn(args);
     if (!r.ok()) {
       return Fail(cmd.pos, cmd.String(), "error calling " + name + ": " + r.status().message());
+    }
+    if (ResultSize(*r) > kMaxOutputBytes) {
+      return Fail(cmd.pos, cmd.String(),
+                  "result of " + name + " exceeds the limit of " + std::to_string(kMaxOutputBytes) +
+                      " bytes");
     }
     return r;
   }

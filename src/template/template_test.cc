@@ -1,5 +1,6 @@
 #include "template/template.h"
 
+#include <cctype>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -486,6 +487,170 @@ const Case kCases[] = {
      kDefault},
     {"{{len .secret | fail}}", nullptr,
      "template: t:1:16: executing \"t\" at <fail>: error calling fail: boom", kDefault},
+    {"{{if .t -}}  yes  {{- else -}} no {{- end}}", "yes", nullptr, kDefault},
+    {"{{range .nums -}}\n  {{.}}\n{{- end}}", "312", nullptr, kDefault},
+    {"{{- /* a */ -}}\n  x  \n{{- /* b */}}", "x", nullptr, kDefault},
+    {"{{with .m.b}}{{.c}}{{with $.m}}{{.k}}{{end}}{{end}}", "deepv", nullptr, kDefault},
+    {"{{range $k, $v := .m}}{{if eq $k \"b\"}}{{continue}}{{end}}{{$k}}{{end}}", "ak", nullptr,
+     kDefault},
+    {"{{range $i, $v := .nums}}{{if ge $i 2}}{{break}}{{end}}{{$v}}{{end}}", "31", nullptr,
+     kDefault},
+    {"{{range .users}}{{range $.nums}}{{if eq . 1}}{{break}}{{end}}{{.}}{{end}};{{end}}", "3;3;",
+     nullptr, kDefault},
+    {"{{$i := 0}}{{range .nums}}{{$i = .}}{{end}}{{$i}}", "2", nullptr, kDefault},
+    {"{{$x := 1}}{{with .m}}{{$x = 2}}{{end}}{{$x}}", "2", nullptr, kDefault},
+    {"{{$x := 1}}{{range .nums}}{{$x := 5}}{{end}}{{$x}}", "1", nullptr, kDefault},
+    {"{{if $x := .n}}{{$x}}{{else}}{{$x}}{{end}}", "3", nullptr, kDefault},
+    {"{{if $x := .z}}{{$x}}{{else if $y := .n}}{{$x}}{{$y}}{{end}}", "03", nullptr, kDefault},
+    {"{{if $x := .z}}{{end}}{{$x}}", nullptr, "template: t:1: undefined variable \"$x\"", kDefault},
+    {"{{define \"list\"}}{{range .}}<{{.}}>{{end}}{{end}}{{template \"list\" .nums}}{{template "
+     "\"list\" .l}}",
+     "<3><1><2><1><x><<no value>>", nullptr, kDefault},
+    {"{{define \"T\"}}{{.name}}{{end}}{{range .users}}{{template \"T\" .}}{{end}}", "annbob",
+     nullptr, kDefault},
+    {"{{define \"T\"}}{{.x}}{{end}}{{template \"T\" .}}", nullptr,
+     "template: t:1:16: executing \"T\" at <.x>: map has no entry for key \"x\"", kMissingKeyError},
+    {"{{block \"B\" .m}}{{.k}}{{end}}|{{template \"B\" .m}}", "v|v", nullptr, kDefault},
+    {"{{printf \"%s\" (printf \"%d\" (len (slice .nums 1)))}}", "2", nullptr, kDefault},
+    {"{{(printf \"%s\" .s) | len}}", "3", nullptr, kDefault},
+    {"{{len (index .users 0)}}", "2", nullptr, kDefault},
+    {"{{index (index .users 1) \"age\" | printf \"%03d\"}}", "025", nullptr, kDefault},
+    {"{{$u := index .users 0}}{{$u.name}} {{$u.age}}", "ann 30", nullptr, kDefault},
+    {"{{(index .users 0).missing}}", "<no value>", nullptr, kDefault},
+    {"{{(index .users 0).missing}}", nullptr,
+     "template: t:1:18: executing \"t\" at <(index .users 0).missing>: map has no entry for key "
+     "\"missing\"",
+     kMissingKeyError},
+    {"{{.m.b.c.d}}", nullptr,
+     "template: t:1:4: executing \"t\" at <.m.b.c.d>: can't evaluate field d in type string",
+     kDefault},
+    {"{{.missing.a.b}}", nullptr,
+     "template: t:1:10: executing \"t\" at <.missing.a.b>: map has no entry for key \"missing\"",
+     kMissingKeyError},
+    {"{{$.missing}}", nullptr,
+     "template: t:1:3: executing \"t\" at <$.missing>: map has no entry for key \"missing\"",
+     kMissingKeyError},
+    {"{{index .m \"nope\"}}", "<no value>", nullptr, kMissingKeyError},
+    {"{{with .missing}}x{{end}}", nullptr,
+     "template: t:1:7: executing \"t\" at <.missing>: map has no entry for key \"missing\"",
+     kMissingKeyError},
+    {"{{print .missing}}", "<nil>", nullptr, kDefault},
+    {"{{printf \"%v\" .missing}}", "<nil>", nullptr, kDefault},
+    {"{{.missing | print}}", "<nil>", nullptr, kDefault},
+    {"{{html .missing}}", "&lt;no value&gt;", nullptr, kDefault},
+    {"{{not .missing}}", "true", nullptr, kDefault},
+    {"{{and .s .missing}}", "<no value>", nullptr, kDefault},
+    {"{{len .missing}}", nullptr,
+     "template: t:1:2: executing \"t\" at <len .missing>: error calling len: len of untyped nil",
+     kDefault},
+    {"{{echo .a .missing}}", "[<nil> <nil>]", nullptr, kDefault},
+    {"{{printf \"%5.1f|%-8.3e|%G\" -2.25 1234.5 1e-10}}", " -2.2|1.234e+03|1E-10", nullptr,
+     kDefault},
+    {"{{printf \"%3c|%-3c|%q\" 65 66 \"\\x00\\u2028é\"}}", "  A|B  |\"\\x00\\u2028é\"", nullptr,
+     kDefault},
+    {"{{printf \"%v %d %s\" true true true}}", "true %!d(bool=true) %!s(bool=true)", nullptr,
+     kDefault},
+    {"{{printf \"%08.3f|%+08d|% 08d|%x|%#b\" 3.14159 7 7 3735928559 5}}",
+     "0003.142|+0000007| 0000007|deadbeef|0b101", nullptr, kDefault},
+    {"{{printf \"%o %O %#o\" 64 64 0}}", "100 0o100 0", nullptr, kDefault},
+    {"{{printf \"%[1]s %[1]q %[2]*[1]s\" \"x\" 3}}", "x \"x\"   x", nullptr, kDefault},
+    {"{{printf \"%[3]d\" 1 2}}", "%!d(BADINDEX)", nullptr, kDefault},
+    {"{{printf \"%.*d\" 4 7}}", "0007", nullptr, kDefault},
+    {"{{printf \"%*d\" \"a\" 7}}", "%!(BADWIDTH)7", nullptr, kDefault},
+    {"{{printf \"%v\" .users}}", "[map[age:30 name:ann] map[age:25 name:bob]]", nullptr, kDefault},
+    {"{{printf \"%q\" .nums}}", "['\\x03' '\\x01' '\\x02']", nullptr, kDefault},
+    {"{{printf \"%x\" .nums}}", "[3 1 2]", nullptr, kDefault},
+    {"{{printf \"%5v|%-5v|\" .nums .nums}}", "[    3     1     2]|[3     1     2    ]|", nullptr,
+     kDefault},
+    {"{{printf \"%.1f %.2f %.3f\" 0.05 0.125 2.0005}}", "0.1 0.12 2.001", nullptr, kDefault},
+    {"{{printf \"%g %g %g %g\" 1e6 1e5 0.0001234 1234567.0}}",
+     "1e+06 100000 0.0001234 1.234567e+06", nullptr, kDefault},
+    {"{{printf \"%.2g %.2e %.0e\" 1234.0 0.0 5.5}}", "1.2e+03 0.00e+00 6e+00", nullptr, kDefault},
+    {"{{print 1.0 2.5 1e-300 5e-324 1.7976931348623157e308}}",
+     "1 2.5 1e-300 5e-324 1.7976931348623157e+308", nullptr, kDefault},
+    {"{{print 0.1 0.2 100.0 1e7 12345678.9}}", "0.1 0.2 100 1e+07 1.23456789e+07", nullptr,
+     kDefault},
+    {"{{printf \"%s\" \"\"}}|{{printf \"\"}}|{{printf \"%%d\" 1}}", "||%d%!(EXTRA int=1)", nullptr,
+     kDefault},
+    {"{{println}}", "\n", nullptr, kDefault},
+    {"{{print \"a\" 1 2 \"b\" \"c\" 3.5 true}}", "a1 2bc3.5 true", nullptr, kDefault},
+    {"{{println .l .m .b}}", "[1 x <nil>] map[a:1 b:map[c:deep] k:v] [104 105]\n", nullptr,
+     kDefault},
+    {"{{eq .users .users}}", nullptr,
+     "template: t:1:2: executing \"t\" at <eq .users .users>: error calling eq: non-comparable "
+     "type []interface {}",
+     kDefault},
+    {"{{eq .n 3 4}} {{eq .s \"a\" \"str\"}}", "true true", nullptr, kDefault},
+    {"{{lt .neg 0}} {{gt .f 1.4}} {{le \"b\" \"a\"}} {{ge .s \"str\"}}", "true true false true",
+     nullptr, kDefault},
+    {"{{eq .t true}} {{ne .t false}} {{eq .e \"\"}}", "true true true", nullptr, kDefault},
+    {"{{eq .a .missing}}", "true", nullptr, kDefault},
+    {"{{ne .b .b}}", nullptr,
+     "template: t:1:2: executing \"t\" at <ne .b .b>: error calling ne: non-comparable type "
+     "[]uint8",
+     kDefault},
+    {"{{lt 1 2.0}}", nullptr,
+     "template: t:1:2: executing \"t\" at <lt 1 2.0>: error calling lt: incompatible types for "
+     "comparison",
+     kDefault},
+    {"{{if eq .n 1 2 3}}in{{end}}", "in", nullptr, kDefault},
+    {"{{js \"\\u2028\\t<\"}}", "\\u2028\\u0009\\u003C", nullptr, kDefault},
+    {"{{js 1 \"a\"}} {{urlquery 1 2}} {{html .nums}}", "1a 1+2 [3 1 2]", nullptr, kDefault},
+    {"{{html \"\\x00\"}}", "�", nullptr, kDefault},
+    {"{{urlquery}}|{{html}}|{{js}}", "||", nullptr, kDefault},
+    {"{{template \"x\" 1 2}}", nullptr,
+     "template: t:1:11: executing \"t\" at <{{template \"x\" 1 2}}>: template \"x\" not defined",
+     kDefault},
+    {"{{template}}", nullptr, "template: t:1: unexpected \"}}\" in template clause", kDefault},
+    {"{{range}}{{end}}", nullptr, "template: t:1: missing value for range", kDefault},
+    {"{{with}}{{end}}", nullptr, "template: t:1: missing value for with", kDefault},
+    {"{{range .l}}{{end}}{{end}}", nullptr, "template: t:1: unexpected {{end}}", kDefault},
+    {"{{if .t}}{{else if}}{{end}}", nullptr, "template: t:1: missing value for if", kDefault},
+    {"{{if .t}}{{else}}{{end}}{{else}}", nullptr, "template: t:1: unexpected {{else}}", kDefault},
+    {"{{block}}{{end}}", nullptr, "template: t:1: unexpected \"}}\" in block clause", kDefault},
+    {"{{block \"x\"}}{{end}}", nullptr, "template: t:1: missing value for block clause", kDefault},
+    {"{{$x := }}", nullptr, "template: t:1: missing value for command", kDefault},
+    {"{{$x, $y := .l}}", nullptr, "template: t:1: too many declarations in command", kDefault},
+    {"{{range $x, := .l}}{{end}}", nullptr, "template: t:1: range can only initialize variables",
+     kDefault},
+    {"{{$ := 1}}", "", nullptr, kDefault},
+    {"{{:= 1}}", nullptr, "template: t:1: unexpected \":=\" in command", kDefault},
+    {"{{.s | .s}}", nullptr,
+     "template: t:1:7: executing \"t\" at <.s>: s is not a method but has arguments", kDefault},
+    {"{{printf \"%d\" | 1}}", nullptr, "template: t:1: non executable command in pipeline stage 2",
+     kDefault},
+    {"{{.l | len | printf \"%d\" | len}}", "1", nullptr, kDefault},
+    {"{{. | nothing}}", "<no value>", nullptr, kDefault},
+    {"{{nothing | print}}", "<nil>", nullptr, kDefault},
+    {"{{(nothing).x}}", "<no value>", nullptr, kDefault},
+    {"{{up}}", "", nullptr, kDefault},
+    {"{{echo (echo 1 2) 3}}", "[[1 2] 3]", nullptr, kDefault},
+    {"{{(echo 1 2)}}", "[1 2]", nullptr, kDefault},
+    {"{{index (echo 1 2) 1}}", "2", nullptr, kDefault},
+    {"{{\"a\" 1}}", nullptr,
+     "template: t:1:2: executing \"t\" at <\"a\">: can't give argument to non-function \"a\"",
+     kDefault},
+    {"{{. 1}}", nullptr,
+     "template: t:1:2: executing \"t\" at <.>: can't give argument to non-function .", kDefault},
+    {"{{(1) 2}}", nullptr,
+     "template: t:1:2: executing \"t\" at <(1)>: can't give argument to non-function (1)",
+     kDefault},
+    {"{{$ 1}}", nullptr,
+     "template: t:1:2: executing \"t\" at <$>: can't give argument to non-function $", kDefault},
+    {"{{true.x}}", nullptr, "template: t:1: unexpected . after term \"true\"", kDefault},
+    {"{{nil.x}}", nullptr, "template: t:1: unexpected . after term \"nil\"", kDefault},
+    {"{{..x}}", nullptr, "template: t:1: unexpected . after term \".\"", kDefault},
+    {"{{$.m.k}}", "v", nullptr, kDefault},
+    {"{{$.m.k}}", "v", nullptr, kMissingKeyError},
+    {"{{$.m.zz}}", nullptr,
+     "template: t:1:3: executing \"t\" at <$.m.zz>: map has no entry for key \"zz\"",
+     kMissingKeyError},
+    {"multi\nline\n\n  {{.m.k}} {{fail}}", nullptr,
+     "template: t:4:13: executing \"t\" at <fail>: error calling fail: boom", kDefault},
+    {"{{define \"T\"}}\n\n{{fail}}{{end}}{{template \"T\"}}", nullptr,
+     "template: t:3:2: executing \"T\" at <fail>: error calling fail: boom", kDefault},
+    {"{{if .t}}\n{{.s.x}}{{end}}", nullptr,
+     "template: t:2:4: executing \"t\" at <.s.x>: can't evaluate field x in type string", kDefault},
 };
 
 TEST(TemplateTest, GoCompatibleTable) {
@@ -498,6 +663,308 @@ TEST(TemplateTest, GoCompatibleTable) {
       EXPECT_EQ(got, std::string("ERROR: ") + c.err) << "template: " << c.tmpl;
     }
   }
+}
+
+// Every error a template can provoke names template text, functions, kinds and keys only: a
+// secret in the data never shows up, wherever it sits and however it is used.
+TEST(TemplateTest, ErrorsNeverContainDataValues) {
+  Map m;
+  m["pw"] = "s3cr3t";
+  m["num"] = 31337;
+  m["fl"] = 2.718281828;
+  m["list"] = List{"s3cr3t", 31337};
+  m["map"] = Map{{"inner", "s3cr3t"}};
+  m["bytes"] = Bytes{"s3cr3t"};
+  const Value data(std::move(m));
+  const char* kTemplates[] = {
+      "{{fail .pw}}",
+      "{{.pw | fail}}",
+      "{{printf \"%s-%d\" .pw .num | fail}}",
+      "{{.pw.x}}",
+      "{{.num.x}}",
+      "{{.map.inner.x}}",
+      "{{.nokey}}",
+      "{{.map.nokey}}",
+      "{{index .list 7}}",
+      "{{index .list .num}}",
+      "{{index .pw .num}}",
+      "{{index .map .num}}",
+      "{{index .pw \"k\"}}",
+      "{{slice .pw .num}}",
+      "{{slice .list 1 0}}",
+      "{{slice .pw 2 1}}",
+      "{{eq .pw .num}}",
+      "{{eq .list .list}}",
+      "{{eq .bytes .bytes}}",
+      "{{eq .map .map}}",
+      "{{lt .pw .num}}",
+      "{{lt .list .pw}}",
+      "{{len .num}}",
+      "{{len .fl}}",
+      "{{range .pw}}{{end}}",
+      "{{range .fl}}{{end}}",
+      "{{range $i, $v := .num}}{{end}}",
+      "{{printf .num}}",
+      "{{printf .list}}",
+      "{{.pw 1}}",
+      "{{.map.inner 1}}",
+      "{{$x := .pw}}{{$x.y}}",
+      "{{$x := .pw}}{{$x 1}}",
+      "{{with .map}}{{.inner.deeper}}{{end}}",
+      "{{template \"missing\" .pw}}",
+      "{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .pw}}",
+      "{{not .pw .pw}}",
+      "{{index .map \"inner\" 0 1}}",
+  };
+  for (const char* text : kTemplates) {
+    for (bool strict : {true, false}) {
+      ParseOptions options;
+      options.missing_key_error = strict;
+      auto t = Template::Parse("t", text, TestFunctions(), options);
+      ASSERT_TRUE(t.ok()) << text << ": " << t.status().message();
+      auto out = t->Execute(data);
+      if (out.ok()) {
+        EXPECT_FALSE(strict) << text << " should fail";
+        continue;
+      }
+      const std::string& msg = out.status().message();
+      EXPECT_EQ(msg.find("s3cr3t"), std::string::npos) << text;
+      EXPECT_EQ(msg.find("31337"), std::string::npos) << text;
+      EXPECT_EQ(msg.find("2.718"), std::string::npos) << text;
+      EXPECT_EQ(msg.rfind("template: t:", 0), 0U) << msg;
+    }
+  }
+}
+
+TEST(TemplateTest, MissingKeyModes) {
+  const Value data(Map{{"present", "x"}, {"nested", Map{{"a", 1}}}, {"null", Value()}});
+  struct ModeCase {
+    const char* text;
+    const char* lenient;  // output with missing_key_error = false
+    const char* strict;   // error with missing_key_error = true (nullptr: same output)
+  };
+  const ModeCase cases[] = {
+      {"{{.present}}", "x", nullptr},
+      {"{{.absent}}", "<no value>",
+       "template: t:1:2: executing \"t\" at <.absent>: map has no entry for key \"absent\""},
+      {"{{.nested.b}}", "<no value>",
+       "template: t:1:9: executing \"t\" at <.nested.b>: map has no entry for key \"b\""},
+      {"{{.absent.b}}", "<no value>",
+       "template: t:1:9: executing \"t\" at <.absent.b>: map has no entry for key \"absent\""},
+      {"{{.null}}", "<no value>", nullptr},
+      {"{{index . \"absent\"}}", "<no value>", nullptr},
+      {"{{if .absent}}y{{else}}n{{end}}", "n",
+       "template: t:1:5: executing \"t\" at <.absent>: map has no entry for key \"absent\""},
+      {"{{.absent | printf \"%v\"}}", "<nil>",
+       "template: t:1:2: executing \"t\" at <.absent>: map has no entry for key \"absent\""},
+  };
+  for (const auto& c : cases) {
+    ParseOptions lenient;
+    lenient.missing_key_error = false;
+    auto t1 = Template::Parse("t", c.text, TestFunctions(), lenient);
+    ASSERT_TRUE(t1.ok()) << c.text;
+    auto out1 = t1->Execute(data);
+    ASSERT_TRUE(out1.ok()) << c.text << ": " << out1.status().message();
+    EXPECT_EQ(*out1, c.lenient) << c.text;
+
+    auto t2 = Template::Parse("t", c.text, TestFunctions());  // default: missingkey=error
+    ASSERT_TRUE(t2.ok()) << c.text;
+    auto out2 = t2->Execute(data);
+    if (c.strict == nullptr) {
+      ASSERT_TRUE(out2.ok()) << c.text << ": " << out2.status().message();
+      EXPECT_EQ(*out2, c.lenient) << c.text;
+    } else {
+      ASSERT_FALSE(out2.ok()) << c.text;
+      EXPECT_EQ(out2.status().message(), c.strict);
+    }
+  }
+}
+
+TEST(TemplateTest, NilData) {
+  ParseOptions lenient;
+  lenient.missing_key_error = false;
+  auto t = Template::Parse("t", "{{.}}|{{.x}}|{{$}}", TestFunctions(), lenient);
+  ASSERT_TRUE(t.ok());
+  auto out = t->Execute(Value());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, "<no value>|<no value>|<no value>");
+
+  auto strict = Template::Parse("t", "{{.x}}", TestFunctions());
+  ASSERT_TRUE(strict.ok());
+  auto err = strict->Execute(Value());
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().message(),
+            "template: t:1:2: executing \"t\" at <.x>: nil data; no entry for key \"x\"");
+}
+
+TEST(TemplateTest, ExecuteNamed) {
+  auto t = Template::Parse("main",
+                           "main:{{template \"a\" .}}"
+                           "{{define \"a\"}}a={{.v}}{{end}}"
+                           "{{define \"b\"}}b={{.v}}{{template \"a\" .}}{{end}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->name(), "main");
+  const Value data(Map{{"v", 7}});
+  EXPECT_EQ(*t->Execute(data), "main:a=7");
+  EXPECT_EQ(*t->ExecuteNamed("a", data), "a=7");
+  EXPECT_EQ(*t->ExecuteNamed("b", data), "b=7a=7");
+  EXPECT_EQ(*t->ExecuteNamed("main", data), "main:a=7");
+  auto missing = t->ExecuteNamed("zzz", data);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "template: no template \"zzz\" associated with template \"main\"");
+
+  // Errors inside a defined template name it, with the location in the parsed text.
+  auto bad = Template::Parse("main", "{{define \"d\"}}\n  {{fail}}{{end}}{{template \"d\"}}",
+                             TestFunctions());
+  ASSERT_TRUE(bad.ok());
+  auto err = bad->Execute(Value());
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().message(),
+            "template: main:2:4: executing \"d\" at <fail>: error calling fail: boom");
+}
+
+TEST(TemplateTest, DefineReplacesEmptyMainTemplate) {
+  auto t = Template::Parse("t", "  {{define \"t\"}}from define{{end}}\n", TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(*t->Execute(Value()), "from define");
+  auto dup = Template::Parse("t", "body{{define \"t\"}}other{{end}}", TestFunctions());
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().message(),
+            "template: t:1: template: multiple definition of template \"t\"");
+}
+
+TEST(TemplateTest, FunctionMapOverridesBuiltins) {
+  FunctionMap fns;
+  fns.Add("len", [](std::span<const Value> args) -> Result<Value> {
+    return Value("custom len of " + std::to_string(args.size()));
+  });
+  // A user "and" is an ordinary function: all its arguments are evaluated.
+  fns.Add("and", [](std::span<const Value> args) -> Result<Value> {
+    return Value(static_cast<std::int64_t>(args.size()));
+  });
+  auto t = Template::Parse("t", "{{len \"abc\"}}|{{and 0 1 2}}|{{printf \"%d\" 3}}", fns);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(*t->Execute(Value()), "custom len of 1|3|3");
+}
+
+TEST(TemplateTest, UnknownFunctionIsAParseError) {
+  FunctionMap empty;
+  auto t = Template::Parse("t", "ok\n{{upper .x}}", empty);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "template: t:2: function \"upper\" not defined");
+}
+
+TEST(TemplateTest, TemplateCopiesShareTheParsedTree) {
+  auto t = Template::Parse("t", "{{.a}}-{{.b}}", TestFunctions());
+  ASSERT_TRUE(t.ok());
+  Template copy = *t;
+  const Value data(Map{{"a", 1}, {"b", "two"}});
+  EXPECT_EQ(*copy.Execute(data), "1-two");
+  EXPECT_EQ(*t->Execute(data), "1-two");
+}
+
+TEST(TemplateTest, JsonData) {
+  const Value data = Value::FromJson(nlohmann::json::parse(
+      R"({"user":"admin","port":5432,"ratio":0.25,"tags":["a","b"],"on":true,"none":null,
+          "big":12345678901234567890})"));
+  auto t = Template::Parse("t",
+                           "{{.user}}:{{.port}} {{.ratio}} {{.tags}} {{.on}} {{.none}} {{.big}} "
+                           "{{range $i, $t := .tags}}{{$i}}{{$t}}{{end}} {{printf \"%05d\" .port}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto out = t->Execute(data);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, "admin:5432 0.25 [a b] true <no value> 1.2345678901234567e+19 0a1b 05432");
+}
+
+TEST(TemplateTest, RangeOverInt) {  // Go 1.22
+  auto t = Template::Parse("t",
+                           "{{range 3}}{{.}}{{end}}|{{range $i := 2}}{{$i}}{{end}}|"
+                           "{{range 0}}x{{else}}none{{end}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(*t->Execute(Value()), "012|01|none");
+  auto two = Template::Parse("t", "{{range $i, $v := 3}}{{end}}", TestFunctions());
+  ASSERT_TRUE(two.ok());
+  auto err = two->Execute(Value());
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.status().message(),
+            "template: t:1:8: executing \"t\" at <$i, $v := 3>: can't use int to iterate over "
+            "more than one variable");
+}
+
+TEST(TemplateTest, ElseWith) {  // Go 1.23
+  auto t = Template::Parse("t", "{{with .a}}a={{.}}{{else with .b}}b={{.}}{{else}}none{{end}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(*t->Execute(Value(Map{{"a", 1}, {"b", 2}})), "a=1");
+  EXPECT_EQ(*t->Execute(Value(Map{{"a", 0}, {"b", 2}})), "b=2");
+  EXPECT_EQ(*t->Execute(Value(Map{{"a", 0}, {"b", ""}})), "none");
+}
+
+TEST(TemplateTest, RecursionDepthIsLimited) {
+  auto t = Template::Parse("t", "{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok());
+  auto out = t->Execute(Value());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().message(),
+            "template: t:1:25: executing \"r\" at <{{template \"r\" .}}>: exceeded maximum "
+            "template depth (1000)");
+}
+
+TEST(TemplateTest, OutputSizeIsLimited) {
+  List many(40, Value(1));
+  auto t = Template::Parse("t", "{{range .}}{{printf \"%1000000d\" .}}{{end}}", TestFunctions());
+  ASSERT_TRUE(t.ok());
+  auto out = t->Execute(Value(many));
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("output exceeds the limit of 16777216 bytes"),
+            std::string::npos)
+      << out.status().message();
+}
+
+TEST(TemplateTest, ValueSizeIsLimited) {
+  // Doubling a string in a loop would need 2^40 bytes.
+  auto t = Template::Parse(
+      "t", "{{$s := \"xxxxxxxx\"}}{{range 40}}{{$s = printf \"%s%s\" $s $s}}{{end}}{{len $s}}",
+      TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto out = t->Execute(Value());
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("result of printf exceeds the limit of 16777216 bytes"),
+            std::string::npos)
+      << out.status().message();
+}
+
+TEST(TemplateTest, ExecutionStepsAreLimited) {
+  // Each level calls the next twice: 2^40 calls without a limit.
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += "{{define \"l" + std::to_string(i) + "\"}}{{template \"l" + std::to_string(i + 1) +
+            "\"}}{{template \"l" + std::to_string(i + 1) + "\"}}{{end}}";
+  }
+  text += "{{define \"l40\"}}{{end}}{{template \"l0\"}}";
+  auto t = Template::Parse("t", text, TestFunctions());
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto out = t->Execute(Value());
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("execution exceeds the limit of"), std::string::npos)
+      << out.status().message();
+}
+
+TEST(TemplateTest, ParseNestingIsLimited) {
+  const std::string deep = "{{" + std::string(5000, '(') + "1" + std::string(5000, ')') + "}}";
+  auto t = Template::Parse("t", deep, TestFunctions());
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().message(), "template: t:1: max expression depth exceeded");
+  std::string ifs;
+  for (int i = 0; i < 5000; ++i) ifs += "{{if 1}}";
+  auto t2 = Template::Parse("t", ifs, TestFunctions());
+  ASSERT_FALSE(t2.ok());
+  EXPECT_EQ(t2.status().message(), "template: t:1: max expression depth exceeded");
 }
 
 }  // namespace
