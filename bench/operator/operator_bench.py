@@ -147,6 +147,11 @@ class Config:
         self.ready_target_s = PROFILE_TARGETS[self.profile]["ready_target_s"]
         self.rss_target_mb = PROFILE_TARGETS[self.profile]["rss_target_mb"]
         self.probe_target_s = PROBE_TARGET_S
+        # OPBENCH_* settings given in the environment (named in the report).
+        self.env_settings = {k: v.strip() for k, v in sorted(os.environ.items())
+                             if k.startswith("OPBENCH_") and v.strip() and k not in (
+                                 "OPBENCH_PROFILE", "OPBENCH_WORK_DIR", "OPBENCH_RESULTS",
+                                 "OPBENCH_KEEP")}
         self.coffer_bin = env_str("COFFER_BIN", os.path.join(REPO, "build", "coffer"))
         self.count = env_int("OPBENCH_EXTERNALSECRETS", 1000)
         self.namespaces = env_int("OPBENCH_NAMESPACES", 10)
@@ -1665,6 +1670,9 @@ def report(work, out_md):
         + (f", a new ExternalSecret during the periodic round Ready < {probe_target:.0f} s"
            if cfg.get("probes") else "") + ").",
         "",
+        "- Settings from the environment (over the profile's defaults): "
+        + ("not recorded" if "env_settings" not in cfg else
+           ", ".join(f"`{k}={v}`" for k, v in cfg["env_settings"].items()) or "none") + ".",
         f"- Machine: {meta['machine']}",
         f"- Versions: {meta['versions']}",
         f"- Start: {start_txt}.",
