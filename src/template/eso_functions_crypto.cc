@@ -261,11 +261,16 @@ struct ChainCert {
   std::string akid;
 };
 
-// Every PEM block of `input`, which must all be certificates.
+// The certificates of `input`. Blocks of other types (keys, parameters) are skipped, so a whole
+// bundle can be given (ESO fails on them); a CERTIFICATE block that does not parse is an error.
 Result<std::vector<ChainCert>> ParseCertBlocks(std::string_view fn, std::string_view input) {
   std::string_view rest;
   std::vector<ChainCert> certs;
   for (const auto& b : ParsePem(input, &rest)) {
+    if (b.type != "CERTIFICATE" && b.type != "TRUSTED CERTIFICATE" &&
+        b.type != "X509 CERTIFICATE") {
+      continue;
+    }
     X509Ptr cert = ParseDerCert(b.der);
     if (!cert) return FnError(fn, "a PEM block is not an X.509 certificate");
     ChainCert c;
