@@ -1128,11 +1128,15 @@ def periodic_round(cfg, variant, rnd, res, op, kube, coffer, sm, poller, passwor
     changed_set = set(changed)
     res["periodic_changed_keys"] = len(changed)
     res["periodic_changed_es"] = sum(1 for k in want if poller.key_of[k] in changed_set)
+    # The round is about as spread as the initial sync (each timer fires one interval after its
+    # own sync): 2 minutes of slack, more when the initial sync took longer than 1 minute.
+    slack = max(120.0, (res.get("all_ready_s") or 0.0) + 60.0)
+    res["periodic_timeout_s"] = cfg.refresh_s + slack
     log(f"[{variant} {rnd}] periodic round: {len(changed)} key(s) changed in coffer; waiting for "
         f"every refreshTime to advance (refreshInterval {cfg.refresh}, timeout "
-        f"{cfg.refresh_s + 120:.0f} s)")
+        f"{cfg.refresh_s + slack:.0f} s)")
     t_wait = time.monotonic()
-    deadline = t_wait + cfg.refresh_s + 120
+    deadline = t_wait + cfg.refresh_s + slack
     t_first_seen = t_all_seen = None
     advanced = 0
     while True:
@@ -1408,7 +1412,10 @@ def run_round(cfg, procs, variant, rnd, work):
         last = next((e for e in timeline if e[1] == len(items) and e[3] is not None), None)
         if first:
             res["rss_first_ready_mb"] = first[3]
-            res["rss_start_mb"] = timeline[0][3]
+            # At the first poll once /healthz answered (with the watch poller the first poll
+            # comes right after the exec, before the process has mapped anything).
+            res["rss_start_mb"] = next((e[3] for e in timeline if e[3] is not None and
+                                        e[0] >= (t_healthz or 0.0)), timeline[0][3])
         if first and last and last[1] > first[1]:
             res["rss_per_es_kib"] = (last[3] - first[3]) * 1024 / (last[1] - first[1])
         log(f"[{variant} {rnd}] all Ready after {fmt_s(t_ready)}, all targets after "
@@ -1695,7 +1702,8 @@ def report(work, out_md):
         "variant, after the initial sync): " + str(cfg.get("periodic_change", 0)) + " key(s) get "
         "a new value in coffer, then the ExternalSecrets are checked every "
         f"{cfg.get('periodic_poll_s', 1.5):.1f} s until every ExternalSecret's "
-        "`status.refreshTime` has moved past its initial value (timeout refreshInterval + 2 min); "
+        "`status.refreshTime` has moved past its initial value (timeout refreshInterval + 2 min, or "
+        "+ the initial sync's duration + 1 min when that is longer); "
         "calls are counted over the whole wait. The target Secrets' resourceVersions before and "
         "after show which were written: only the readers of the changed keys may be."
         + (f" Once the first refreshTime has moved, {cfg['probes']} new ExternalSecrets are "
@@ -1980,7 +1988,7 @@ def report(work, out_md):
                     + ", ".join(f"{k} {v:.1f} s" for k, v in other.items()) + ".")
         mem = ""
         if r.get("rss_first_ready_mb") is not None:
-            mem = (f" RSS {fmt_mb(r.get('rss_start_mb'))} at the first poll, "
+            mem = (f" RSS {fmt_mb(r.get('rss_start_mb'))} at the first poll after /healthz, "
                    f"{fmt_mb(r['rss_first_ready_mb'])} at the first Ready")
             if r.get("rss_per_es_kib") is not None:
                 mem += f", then +{r['rss_per_es_kib']:.1f} KiB per ExternalSecret synced"
