@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/encoding.h"
+#include "core/regexp.h"
 
 namespace coffer::op {
 namespace {
@@ -309,24 +310,100 @@ Result<std::vector<DataItem>> ParseData(const json& spec) {
   return out;
 }
 
-Result<std::vector<RemoteRef>> ParseDataFrom(const json& spec) {
-  std::vector<RemoteRef> out;
+// A Go regexp field: must compile. The error names the field, never the expression.
+Status CheckRegexp(const std::string& pattern, const std::string& path) {
+  Result<Regexp> re = Regexp::Compile(pattern);
+  if (!re.ok()) return Invalid(path, re.status().message());
+  return Status::Ok();
+}
+
+// spec.dataFrom[].find: path, name.regexp, tags (at least one of name and tags, as ESO's AWS
+// provider requires), conversion and decoding strategies.
+Result<FindSpec> ParseFind(const json& find, const std::string& path) {
+  FindSpec f;
+  COFFER_ASSIGN_OR_RETURN(f.query.path, StringField(find, "path", path));
+  COFFER_ASSIGN_OR_RETURN(const json* name, ObjectField(find, "name", path));
+  if (name != nullptr) {
+    COFFER_ASSIGN_OR_RETURN(f.query.name_regexp, RequiredString(*name, "regexp", path + ".name"));
+    COFFER_RETURN_IF_ERROR(CheckRegexp(f.query.name_regexp, path + ".name.regexp"));
+  }
+  COFFER_ASSIGN_OR_RETURN(f.query.tags, StringMapField(find, "tags", path));
+  if (name == nullptr && f.query.tags.empty()) {
+    return Invalid(path, "name.regexp or tags is required");
+  }
+  COFFER_ASSIGN_OR_RETURN(
+      f.decoding_strategy,
+      EnumField(find, "decodingStrategy", path, kDecodingStrategies, DecodingStrategy::kNone));
+  COFFER_ASSIGN_OR_RETURN(f.conversion_strategy,
+                          EnumField(find, "conversionStrategy", path, kConversionStrategies,
+                                    ConversionStrategy::kDefault));
+  return f;
+}
+
+// spec.dataFrom[].rewrite: each entry exactly one of regexp and transform (merge is rejected).
+Result<std::vector<Rewrite>> ParseRewrites(const json& entry, const std::string& epath) {
+  std::vector<Rewrite> out;
+  COFFER_ASSIGN_OR_RETURN(const json* list, ArrayField(entry, "rewrite", epath));
+  if (list == nullptr) return out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = epath + ".rewrite[" + std::to_string(i) + "]";
+    const json& r = (*list)[i];
+    if (!r.is_object()) return Invalid(path, "must be an object");
+    if (Member(r, "merge") != nullptr) {
+      return Invalid(path + ".merge", "is not supported by coffer operator");
+    }
+    COFFER_ASSIGN_OR_RETURN(const json* re, ObjectField(r, "regexp", path));
+    COFFER_ASSIGN_OR_RETURN(const json* tr, ObjectField(r, "transform", path));
+    if ((re != nullptr) == (tr != nullptr)) {
+      return Invalid(path, "must set exactly one of regexp and transform");
+    }
+    Rewrite rw;
+    if (re != nullptr) {
+      rw.kind = Rewrite::Kind::kRegexp;
+      COFFER_ASSIGN_OR_RETURN(rw.source, RequiredString(*re, "source", path + ".regexp"));
+      COFFER_RETURN_IF_ERROR(CheckRegexp(rw.source, path + ".regexp.source"));
+      // An empty target is allowed: it deletes the matched part.
+      const json* target = Member(*re, "target");
+      if (target == nullptr) return Invalid(path + ".regexp.target", "is required");
+      if (!target->is_string()) return Invalid(path + ".regexp.target", "must be a string");
+      rw.target = target->get<std::string>();
+    } else {
+      rw.kind = Rewrite::Kind::kTransform;
+      COFFER_ASSIGN_OR_RETURN(rw.template_text,
+                              RequiredString(*tr, "template", path + ".transform"));
+    }
+    out.push_back(std::move(rw));
+  }
+  return out;
+}
+
+Result<std::vector<DataFromEntry>> ParseDataFrom(const json& spec) {
+  std::vector<DataFromEntry> out;
   COFFER_ASSIGN_OR_RETURN(const json* data_from, ArrayField(spec, "dataFrom", "spec"));
   if (data_from == nullptr) return out;
   for (std::size_t i = 0; i < data_from->size(); ++i) {
     const std::string path = "spec.dataFrom[" + std::to_string(i) + "]";
     const json& entry = (*data_from)[i];
     if (!entry.is_object()) return Invalid(path, "must be an object");
-    for (std::string_view unsupported : {"find", "rewrite", "sourceRef"}) {
-      if (Member(entry, unsupported) != nullptr) {
-        return Invalid(path + "." + std::string(unsupported),
-                       "is not supported by coffer operator");
-      }
+    if (Member(entry, "sourceRef") != nullptr) {
+      return Invalid(path + ".sourceRef", "is not supported by coffer operator");
     }
     COFFER_ASSIGN_OR_RETURN(const json* extract, ObjectField(entry, "extract", path));
-    if (extract == nullptr) return Invalid(path, "extract is required");
-    COFFER_ASSIGN_OR_RETURN(RemoteRef ref, ParseRemoteRef(*extract, path + ".extract"));
-    out.push_back(std::move(ref));
+    COFFER_ASSIGN_OR_RETURN(const json* find, ObjectField(entry, "find", path));
+    if (extract != nullptr && find != nullptr) {
+      return Invalid(path, "must set exactly one of extract and find");
+    }
+    if (extract == nullptr && find == nullptr) return Invalid(path, "extract or find is required");
+    DataFromEntry e;
+    if (extract != nullptr) {
+      e.kind = DataFromEntry::Kind::kExtract;
+      COFFER_ASSIGN_OR_RETURN(e.extract, ParseRemoteRef(*extract, path + ".extract"));
+    } else {
+      e.kind = DataFromEntry::Kind::kFind;
+      COFFER_ASSIGN_OR_RETURN(e.find, ParseFind(*find, path + ".find"));
+    }
+    COFFER_ASSIGN_OR_RETURN(e.rewrite, ParseRewrites(entry, path));
+    out.push_back(std::move(e));
   }
   return out;
 }

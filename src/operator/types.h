@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -131,6 +132,43 @@ struct RemoteRef {
   ConversionStrategy conversion_strategy = ConversionStrategy::kDefault;
 };
 
+// The backend query of a dataFrom[].find: which remote secrets it selects. Equal queries are one
+// backend listing.
+struct FindQuery {
+  std::string path;         // find.path: a name prefix; empty = none
+  std::string name_regexp;  // find.name.regexp (Go RE2 syntax, unanchored); empty = none
+  StringMap tags;           // find.tags: exact key=value pairs, all required
+  auto operator<=>(const FindQuery&) const = default;
+};
+
+// spec.dataFrom[].find.
+struct FindSpec {
+  FindQuery query;
+  ConversionStrategy conversion_strategy = ConversionStrategy::kDefault;
+  DecodingStrategy decoding_strategy = DecodingStrategy::kNone;
+};
+
+// One spec.dataFrom[].rewrite[] entry: a regexp replacement or a template over each key.
+struct Rewrite {
+  enum class Kind { kRegexp, kTransform };
+  Kind kind = Kind::kRegexp;
+  std::string source;         // kRegexp: Go regexp
+  std::string target;         // kRegexp: replacement with $1 / ${name}
+  std::string template_text;  // kTransform: Go template, `.value` is the key
+};
+
+// One spec.dataFrom[] entry: `extract` or `find`, then `rewrite`. Converts from a RemoteRef (an
+// extract entry without rewrites).
+struct DataFromEntry {
+  enum class Kind { kExtract, kFind };
+  DataFromEntry() = default;
+  DataFromEntry(RemoteRef ref) : extract(std::move(ref)) {}  // NOLINT(google-explicit-constructor)
+  Kind kind = Kind::kExtract;
+  RemoteRef extract;  // kExtract
+  FindSpec find;      // kFind
+  std::vector<Rewrite> rewrite;
+};
+
 // One spec.data[] entry.
 struct DataItem {
   std::string secret_key;
@@ -154,7 +192,7 @@ struct ExternalSecret {
   StoreRef store_ref;
   Target target;
   std::vector<DataItem> data;
-  std::vector<RemoteRef> data_from;  // dataFrom[].extract, in order
+  std::vector<DataFromEntry> data_from;  // dataFrom[], in order
   ExternalSecretStatus status;
 };
 
@@ -247,7 +285,9 @@ Result<ObjectMeta> ParseObjectMeta(const nlohmann::json& metadata);
 // defaults, and enforces the admission rules ESO's webhook would: data or dataFrom is required,
 // secretKey is unique and matches ^[-._a-zA-Z0-9]+$, deletionPolicy Delete is not allowed with
 // creationPolicy Merge or None, deletionPolicy Merge not with None, and each dataFrom entry has
-// `extract` (find and generators are not supported by coffer and are rejected by name).
+// exactly one of `extract` and `find` (generators / sourceRef and rewrite `merge` are not
+// supported by coffer and are rejected by name); find needs name.regexp or tags; regexps must
+// compile (Go RE2 syntax).
 Result<ExternalSecret> ParseExternalSecret(const nlohmann::json& object);
 
 // Parses only the `status` of an ExternalSecret object (empty status when absent). Used when the

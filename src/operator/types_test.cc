@@ -187,10 +187,11 @@ status:
   EXPECT_EQ(es->data[1].remote_ref.metadata_policy, MetadataPolicy::kFetch);
   EXPECT_EQ(es->data[1].remote_ref.decoding_strategy, DecodingStrategy::kAuto);
   ASSERT_EQ(es->data_from.size(), 1u);
-  EXPECT_EQ(es->data_from[0].key, "app/all");
-  EXPECT_EQ(es->data_from[0].version, "AWSPREVIOUS");
-  EXPECT_EQ(es->data_from[0].decoding_strategy, DecodingStrategy::kBase64Url);
-  EXPECT_EQ(es->data_from[0].conversion_strategy, ConversionStrategy::kUnicode);
+  EXPECT_EQ(es->data_from[0].kind, DataFromEntry::Kind::kExtract);
+  EXPECT_EQ(es->data_from[0].extract.key, "app/all");
+  EXPECT_EQ(es->data_from[0].extract.version, "AWSPREVIOUS");
+  EXPECT_EQ(es->data_from[0].extract.decoding_strategy, DecodingStrategy::kBase64Url);
+  EXPECT_EQ(es->data_from[0].extract.conversion_strategy, ConversionStrategy::kUnicode);
   EXPECT_EQ(es->status.refresh_time_ms, 1767225600000);
   EXPECT_EQ(es->status.synced_resource_version, "7-abc");
   EXPECT_EQ(es->status.binding_name, "app-secret");
@@ -258,8 +259,32 @@ TEST(ParseExternalSecretTest, AdmissionRulesAndTypeErrors) {
        json::parse(
            R"({"spec":{"data":[{"secretKey":"a","remoteRef":{"key":"x","decodingStrategy":"Hex"}}]}})"),
        "decodingStrategy"},
-      {"find", json::parse(R"({"spec":{"dataFrom":[{"find":{"path":"a"}}]}})"),
-       "spec.dataFrom[0].find"},
+      {"find without name or tags", json::parse(R"({"spec":{"dataFrom":[{"find":{"path":"a"}}]}})"),
+       "spec.dataFrom[0].find: name.regexp or tags is required"},
+      {"find and extract",
+       json::parse(R"({"spec":{"dataFrom":[{"find":{"tags":{"a":"b"}},"extract":{"key":"k"}}]}})"),
+       "spec.dataFrom[0]: must set exactly one of extract and find"},
+      {"find bad regexp",
+       json::parse(R"({"spec":{"dataFrom":[{"find":{"name":{"regexp":"(CANARY"}}}]}})"),
+       "spec.dataFrom[0].find.name.regexp: invalid regular expression"},
+      {"rewrite merge",
+       json::parse(R"({"spec":{"dataFrom":[{"extract":{"key":"k"},"rewrite":[{"merge":{}}]}]}})"),
+       "spec.dataFrom[0].rewrite[0].merge: is not supported"},
+      {"rewrite both",
+       json::parse(R"({"spec":{"dataFrom":[{"extract":{"key":"k"},"rewrite":[
+           {"regexp":{"source":"a","target":"b"},"transform":{"template":"x"}}]}]}})"),
+       "spec.dataFrom[0].rewrite[0]: must set exactly one of regexp and transform"},
+      {"rewrite bad source",
+       json::parse(R"({"spec":{"dataFrom":[{"extract":{"key":"k"},"rewrite":[
+           {"regexp":{"source":"[CANARY","target":"b"}}]}]}})"),
+       "spec.dataFrom[0].rewrite[0].regexp.source: invalid regular expression"},
+      {"rewrite without target",
+       json::parse(R"({"spec":{"dataFrom":[{"extract":{"key":"k"},"rewrite":[
+           {"regexp":{"source":"a"}}]}]}})"),
+       "spec.dataFrom[0].rewrite[0].regexp.target"},
+      {"dataFrom sourceRef",
+       json::parse(R"({"spec":{"dataFrom":[{"sourceRef":{"generatorRef":{"name":"g"}}}]}})"),
+       "spec.dataFrom[0].sourceRef: is not supported"},
       {"immutable not bool", json::parse(R"({"spec":{"target":{"immutable":"yes"}}})"),
        "spec.target.immutable"},
       {"template data not a map",
@@ -279,7 +304,51 @@ TEST(ParseExternalSecretTest, AdmissionRulesAndTypeErrors) {
     EXPECT_EQ(es.status().code(), StatusCode::kInvalidArgument) << c.name;
     EXPECT_NE(es.status().message().find(c.expected_fragment), std::string::npos)
         << c.name << ": " << es.status().message();
+    EXPECT_EQ(es.status().message().find("CANARY"), std::string::npos) << c.name;
   }
+}
+
+TEST(ParseExternalSecretTest, DataFromFindAndRewrite) {
+  auto docs = YamlToJson(R"(
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: ml, namespace: apps}
+spec:
+  secretStoreRef: {name: coffer}
+  dataFrom:
+  - find:
+      path: ml-platform/
+      name: {regexp: "^ml-platform/.*/db$"}
+      tags: {team: ml, env: prod}
+      conversionStrategy: Unicode
+      decodingStrategy: Auto
+    rewrite:
+    - regexp: {source: "ml-platform/(.*)/db", target: "$1-db"}
+    - transform: {template: "{{ .value | upper }}"}
+  - extract: {key: app/all}
+    rewrite:
+    - regexp: {source: "^", target: ""}
+)");
+  auto es = ParseExternalSecret(docs[0]);
+  ASSERT_TRUE(es.ok()) << es.status().message();
+  ASSERT_EQ(es->data_from.size(), 2u);
+  const DataFromEntry& find = es->data_from[0];
+  EXPECT_EQ(find.kind, DataFromEntry::Kind::kFind);
+  EXPECT_EQ(find.find.query.path, "ml-platform/");
+  EXPECT_EQ(find.find.query.name_regexp, "^ml-platform/.*/db$");
+  EXPECT_EQ(find.find.query.tags, (StringMap{{"env", "prod"}, {"team", "ml"}}));
+  EXPECT_EQ(find.find.conversion_strategy, ConversionStrategy::kUnicode);
+  EXPECT_EQ(find.find.decoding_strategy, DecodingStrategy::kAuto);
+  ASSERT_EQ(find.rewrite.size(), 2u);
+  EXPECT_EQ(find.rewrite[0].kind, Rewrite::Kind::kRegexp);
+  EXPECT_EQ(find.rewrite[0].source, "ml-platform/(.*)/db");
+  EXPECT_EQ(find.rewrite[0].target, "$1-db");
+  EXPECT_EQ(find.rewrite[1].kind, Rewrite::Kind::kTransform);
+  EXPECT_EQ(find.rewrite[1].template_text, "{{ .value | upper }}");
+  EXPECT_EQ(es->data_from[1].kind, DataFromEntry::Kind::kExtract);
+  EXPECT_EQ(es->data_from[1].extract.key, "app/all");
+  ASSERT_EQ(es->data_from[1].rewrite.size(), 1u);
+  EXPECT_EQ(es->data_from[1].rewrite[0].target, "");
 }
 
 TEST(ParseSecretStoreTest, AwsWithEndpointAndClusterNamespaces) {

@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
+#include "core/regexp.h"
+#include "template/eso_functions.h"
+#include "template/template.h"
 
 namespace coffer::op {
 namespace {
@@ -130,6 +133,26 @@ Status WithEntry(const Status& s, const std::string& entry, std::string_view rem
   return s.WithContext(entry + " (remote key \"" + std::string(remote_key) + "\")");
 }
 
+// ESO's order after the raw keys are known: the rewrites, or the key conversion when there are
+// none; then every key is validated and its value decoded.
+Result<SecretData> FinishKeys(SecretData raw, const std::vector<Rewrite>& rewrites,
+                              ConversionStrategy conversion, DecodingStrategy decoding) {
+  if (rewrites.empty()) {
+    SecretData converted;
+    for (auto& [k, v] : raw) converted[ConvertKey(k, conversion)] = std::move(v);
+    raw = std::move(converted);
+  } else {
+    COFFER_ASSIGN_OR_RETURN(raw, ApplyRewrites(std::move(raw), rewrites));
+  }
+  SecretData out;
+  for (auto& [k, v] : raw) {
+    COFFER_RETURN_IF_ERROR(ValidateSecretKey(k));
+    COFFER_ASSIGN_OR_RETURN(std::string decoded, DecodeValue(v, decoding, k));
+    out[k] = std::move(decoded);
+  }
+  return out;
+}
+
 }  // namespace
 
 VersionSelector ParseVersion(std::string_view version) {
@@ -155,8 +178,21 @@ std::vector<FetchKey> RequiredFetches(const ExternalSecret& es) {
     FetchKey k = FetchKeyOf(ref);
     if (seen.insert(k).second) out.push_back(std::move(k));
   };
-  for (const RemoteRef& ref : es.data_from) add(ref);
+  for (const DataFromEntry& entry : es.data_from) {
+    if (entry.kind == DataFromEntry::Kind::kExtract) add(entry.extract);
+  }
   for (const DataItem& item : es.data) add(item.remote_ref);
+  return out;
+}
+
+std::vector<FindQuery> RequiredFinds(const ExternalSecret& es) {
+  std::vector<FindQuery> out;
+  std::set<FindQuery> seen;
+  for (const DataFromEntry& entry : es.data_from) {
+    if (entry.kind == DataFromEntry::Kind::kFind && seen.insert(entry.find.query).second) {
+      out.push_back(entry.find.query);
+    }
+  }
   return out;
 }
 
@@ -247,23 +283,56 @@ Result<std::string> ComputeDataValue(const DataItem& item, const RemoteValue& va
   return DecodeValue(raw, item.remote_ref.decoding_strategy, item.secret_key);
 }
 
-Result<SecretData> ComputeExtract(const RemoteRef& ref, const RemoteValue& value) {
+Status ValidateSecretKey(std::string_view key) {
+  bool valid = !key.empty() && key.size() <= 253 && key != "." && key.substr(0, 2) != "..";
+  for (char c : key) valid = valid && IsKeyChar(static_cast<unsigned char>(c));
+  if (valid) return Status::Ok();
+  return Status::InvalidArgument("key \"" + std::string(key) +
+                                 "\" is not a valid Secret key (1 to 253 of [-._a-zA-Z0-9], "
+                                 "not \".\" or \"..\")");
+}
+
+Result<SecretData> ApplyRewrites(SecretData data, const std::vector<Rewrite>& rewrites) {
+  for (std::size_t i = 0; i < rewrites.size(); ++i) {
+    const Rewrite& rw = rewrites[i];
+    const std::string where = "rewrite[" + std::to_string(i) + "]";
+    SecretData next;
+    if (rw.kind == Rewrite::Kind::kRegexp) {
+      Result<Regexp> re = Regexp::Compile(rw.source);
+      if (!re.ok()) return re.status().WithContext(where + ".regexp.source");
+      for (auto& [k, v] : data) next[re->ReplaceAll(k, rw.target)] = std::move(v);
+    } else {
+      tmpl::ParseOptions options;
+      options.missing_key_error = false;
+      Result<tmpl::Template> t =
+          tmpl::Template::Parse("transform", rw.template_text, tmpl::EsoFunctions(), options);
+      if (!t.ok()) return t.status().WithContext(where + ".transform.template");
+      for (auto& [k, v] : data) {
+        Result<std::string> key = t->Execute(tmpl::Value(tmpl::Map{{"value", tmpl::Value(k)}}));
+        if (!key.ok()) return key.status().WithContext(where + ".transform.template");
+        next[std::move(*key)] = std::move(v);
+      }
+    }
+    data = std::move(next);
+  }
+  return data;
+}
+
+Result<SecretData> ComputeExtract(const RemoteRef& ref, const RemoteValue& value,
+                                  const std::vector<Rewrite>& rewrites) {
   std::string document = value.bytes;
   if (!ref.property.empty()) {
     COFFER_ASSIGN_OR_RETURN(document, ExtractProperty(value.bytes, ref.property, ref.key));
   }
   COFFER_ASSIGN_OR_RETURN(SecretData all, ExtractAll(document, ref.key));
-  SecretData out;
-  for (auto& [k, v] : all) {
-    std::string key = ConvertKey(k, ref.conversion_strategy);
-    if (key.empty() || key.size() > 253) {
-      return Status::InvalidArgument("key \"" + key + "\" from secret " + ref.key +
-                                     " is not a valid Secret key (1 to 253 of [-._a-zA-Z0-9])");
-    }
-    COFFER_ASSIGN_OR_RETURN(std::string decoded, DecodeValue(v, ref.decoding_strategy, key));
-    out[std::move(key)] = std::move(decoded);
-  }
-  return out;
+  return FinishKeys(std::move(all), rewrites, ref.conversion_strategy, ref.decoding_strategy);
+}
+
+Result<SecretData> ComputeFind(const FindSpec& find, const std::vector<Rewrite>& rewrites,
+                               const std::vector<FoundSecret>& found) {
+  SecretData raw;
+  for (const FoundSecret& f : found) raw[f.name] = f.value.bytes;
+  return FinishKeys(std::move(raw), rewrites, find.conversion_strategy, find.decoding_strategy);
 }
 
 Result<BuiltData> BuildSecretData(const ExternalSecret& es, const FetchResult& fetched) {
@@ -285,11 +354,23 @@ Result<BuiltData> BuildSecretData(const ExternalSecret& es, const FetchResult& f
     return &it->second.value;
   };
   for (std::size_t i = 0; i < es.data_from.size(); ++i) {
-    const RemoteRef& ref = es.data_from[i];
+    const DataFromEntry& from = es.data_from[i];
     const std::string entry = "spec.dataFrom[" + std::to_string(i) + "]";
+    if (from.kind == DataFromEntry::Kind::kFind) {
+      auto it = fetched.found.find(from.find.query);
+      if (it == fetched.found.end()) {
+        return Status::Internal(entry + ".find: the query was not run");
+      }
+      if (!it->second.status.ok()) return it->second.status.WithContext(entry + ".find");
+      auto keys = ComputeFind(from.find, from.rewrite, it->second.secrets);
+      if (!keys.ok()) return keys.status().WithContext(entry + ".find");
+      for (auto& [k, v] : *keys) built.data[k] = std::move(v);
+      continue;
+    }
+    const RemoteRef& ref = from.extract;
     COFFER_ASSIGN_OR_RETURN(const RemoteValue* value, lookup(ref, entry));
     if (value == nullptr) continue;
-    auto keys = ComputeExtract(ref, *value);
+    auto keys = ComputeExtract(ref, *value, from.rewrite);
     if (!keys.ok()) return WithEntry(keys.status(), entry, ref.key);
     for (auto& [k, v] : *keys) built.data[k] = std::move(v);
   }

@@ -50,8 +50,11 @@ struct FetchKey {
 FetchKey FetchKeyOf(const RemoteRef& ref);
 
 // Every distinct backend read `es` needs, in first-use order (dataFrom first, then data, the order
-// ESO processes them).
+// ESO processes them). dataFrom[].find entries are not reads of one key: see RequiredFinds.
 std::vector<FetchKey> RequiredFetches(const ExternalSecret& es);
+
+// Every distinct dataFrom[].find query of `es`, in order.
+std::vector<FindQuery> RequiredFinds(const ExternalSecret& es);
 
 // The outcome of one read: OK with a value, NotFound when the remote secret does not exist (or is
 // marked for deletion), or another error (backend down, access denied, ...).
@@ -60,11 +63,24 @@ struct FetchOutcome {
   RemoteValue value;
 };
 
+// One remote secret a find selected: its full name and current (AWSCURRENT) value.
+struct FoundSecret {
+  std::string name;
+  RemoteValue value;
+};
+
+// The outcome of one find query: the selected secrets (possibly none), or an error.
+struct FindOutcome {
+  Status status;
+  std::vector<FoundSecret> secrets;
+};
+
 // Everything fetched for one reconcile. `error` is set when nothing could be fetched at all (store
-// missing or not ready, credentials unreadable); then `values` is ignored.
+// missing or not ready, credentials unreadable); then `values` and `found` are ignored.
 struct FetchResult {
   Status error;
   std::map<FetchKey, FetchOutcome> values;
+  std::map<FindQuery, FindOutcome> found;
 };
 
 // gjson-style lookup of `property` in the JSON `document`: dot-separated path ("a.b.c"), "\." for a
@@ -92,9 +108,25 @@ std::string ConvertKey(std::string_view key, ConversionStrategy strategy);
 // The value of one data[] entry from its fetched remote value: property, then decoding.
 Result<std::string> ComputeDataValue(const DataItem& item, const RemoteValue& value);
 
-// The keys of one dataFrom[].extract: property (if any), then every top-level key, converted and
-// decoded. Keys must be non-empty and at most 253 characters after conversion.
-Result<SecretData> ComputeExtract(const RemoteRef& ref, const RemoteValue& value);
+// Whether `key` is a valid Secret key (Kubernetes' IsConfigMapKey): 1 to 253 of [-._a-zA-Z0-9],
+// not "." or "..", not starting with "..". InvalidArgument naming the key (a key, never a value).
+Status ValidateSecretKey(std::string_view key);
+
+// dataFrom[].rewrite: the rewrites in order over every key. regexp: Go's ReplaceAllString of
+// source by target; transform: the Go template with `.value` = the key (ESO's functions, missing
+// keys print "<no value>"). Later keys win when two keys rewrite to the same name.
+Result<SecretData> ApplyRewrites(SecretData data, const std::vector<Rewrite>& rewrites);
+
+// The keys of one dataFrom[].extract: property (if any), then every top-level key; then the
+// rewrites, or the key conversion when there are none (ESO's order); then key validation and
+// decoding.
+Result<SecretData> ComputeExtract(const RemoteRef& ref, const RemoteValue& value,
+                                  const std::vector<Rewrite>& rewrites = {});
+
+// The keys of one dataFrom[].find: each found secret's full name -> its value; then the rewrites,
+// or the conversion when there are none; then key validation and decoding.
+Result<SecretData> ComputeFind(const FindSpec& find, const std::vector<Rewrite>& rewrites,
+                               const std::vector<FoundSecret>& found);
 
 // The Secret data of an ExternalSecret and which entries were missing remotely.
 struct BuiltData {

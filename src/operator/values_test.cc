@@ -147,7 +147,7 @@ ExternalSecret EsWith(std::vector<DataItem> data, std::vector<RemoteRef> data_fr
   es.target.name = "es";
   es.target.deletion_policy = deletion;
   es.data = std::move(data);
-  es.data_from = std::move(data_from);
+  es.data_from.assign(data_from.begin(), data_from.end());
   return es;
 }
 
@@ -170,6 +170,143 @@ TEST(BuildSecretDataTest, DataOverridesDataFromAndLaterDataFromWins) {
   ASSERT_TRUE(built.ok()) << built.status().ToString();
   EXPECT_EQ(built->data.at("shared"), "from-two");
   EXPECT_EQ(built->data.at("user"), "u1");  // data[] is applied last
+}
+
+DataFromEntry FindEntry(FindQuery query, std::vector<Rewrite> rewrite = {}) {
+  DataFromEntry e;
+  e.kind = DataFromEntry::Kind::kFind;
+  e.find.query = std::move(query);
+  e.rewrite = std::move(rewrite);
+  return e;
+}
+
+Rewrite RegexpRewrite(std::string source, std::string target) {
+  Rewrite r;
+  r.source = std::move(source);
+  r.target = std::move(target);
+  return r;
+}
+
+Rewrite TransformRewrite(std::string text) {
+  Rewrite r;
+  r.kind = Rewrite::Kind::kTransform;
+  r.template_text = std::move(text);
+  return r;
+}
+
+std::vector<FoundSecret> MlSecrets() {
+  return {{"ml-platform/airflow/db", {"air-s3cr3t"}}, {"ml-platform/mlflow/db", {"ml-s3cr3t"}}};
+}
+
+TEST(RequiredFindsTest, DedupesEqualQueriesAndSkipsThemInFetches) {
+  ExternalSecret es = EsWith({}, {});
+  es.data_from = {FindEntry({"", "^a", {}}), RemoteRef{"x"}, FindEntry({"", "^a", {}}),
+                  FindEntry({"p/", "", {{"team", "ml"}}})};
+  std::vector<FindQuery> finds = RequiredFinds(es);
+  ASSERT_EQ(finds.size(), 2u);
+  EXPECT_EQ(finds[0].name_regexp, "^a");
+  EXPECT_EQ(finds[1].path, "p/");
+  std::vector<FetchKey> keys = RequiredFetches(es);
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].key, "x");
+}
+
+TEST(ComputeFindTest, FullNamesConvertedWithoutRewrite) {
+  FindSpec spec;
+  auto data = ComputeFind(spec, {}, MlSecrets());
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, (SecretData{{"ml-platform_airflow_db", "air-s3cr3t"},
+                               {"ml-platform_mlflow_db", "ml-s3cr3t"}}));
+  spec.conversion_strategy = ConversionStrategy::kUnicode;
+  data = ComputeFind(spec, {}, MlSecrets());
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->count("ml-platform_U002F_mlflow_U002F_db"), 1u);
+}
+
+TEST(ComputeFindTest, RewriteRegexpReplacesAndSkipsConversion) {
+  FindSpec spec;
+  auto data = ComputeFind(spec, {RegexpRewrite("ml-platform/(.*)/db", "$1-db")}, MlSecrets());
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, (SecretData{{"airflow-db", "air-s3cr3t"}, {"mlflow-db", "ml-s3cr3t"}}));
+  // With a rewrite, no conversion: a '/' left in a key is a validation error naming the key.
+  auto bad = ComputeFind(spec, {RegexpRewrite("^ml-platform/", "")}, MlSecrets());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("\"airflow/db\" is not a valid Secret key"),
+            std::string::npos)
+      << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("s3cr3t"), std::string::npos);
+}
+
+TEST(ComputeFindTest, RewritesApplyInOrderIncludingTransform) {
+  FindSpec spec;
+  auto data = ComputeFind(spec,
+                          {RegexpRewrite("ml-platform/(?P<app>.*)/db", "${app}_db"),
+                           TransformRewrite("{{ .value | upper }}")},
+                          MlSecrets());
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, (SecretData{{"AIRFLOW_DB", "air-s3cr3t"}, {"MLFLOW_DB", "ml-s3cr3t"}}));
+  // A missing key prints "<no value>" (Go's default), which is then not a valid key.
+  auto missing = ComputeFind(spec, {TransformRewrite("{{ .nope }}")}, MlSecrets());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("<no value>"), std::string::npos)
+      << missing.status().message();
+  auto broken = ComputeFind(spec, {TransformRewrite("{{ .value ")}, MlSecrets());
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("rewrite[0].transform.template"), std::string::npos);
+}
+
+TEST(ComputeFindTest, DecodingAfterKeys) {
+  FindSpec spec;
+  spec.decoding_strategy = DecodingStrategy::kBase64;
+  auto data = ComputeFind(spec, {}, {{"a/b", {Base64Encode("s3cr3t")}}});
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(data->at("a_b"), "s3cr3t");
+  auto bad = ComputeFind(spec, {}, {{"a/b", {"not base64 s3cr3t"}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("error decoding key a_b"), std::string::npos);
+  EXPECT_EQ(bad.status().message().find("s3cr3t"), std::string::npos);
+}
+
+TEST(ComputeExtractTest, RewriteAppliesToExtractedKeys) {
+  auto data = ComputeExtract(RemoteRef{"app/all"}, {R"({"db.user":"u","db.pass":"p"})"},
+                             {RegexpRewrite("^db\\.", "DB_")});
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, (SecretData{{"DB_pass", "p"}, {"DB_user", "u"}}));
+}
+
+TEST(ValidateSecretKeyTest, KubernetesConfigMapKeyRules) {
+  EXPECT_TRUE(ValidateSecretKey("a-b_c.d").ok());
+  EXPECT_FALSE(ValidateSecretKey("").ok());
+  EXPECT_FALSE(ValidateSecretKey(".").ok());
+  EXPECT_FALSE(ValidateSecretKey("..x").ok());
+  EXPECT_FALSE(ValidateSecretKey("a b").ok());
+  EXPECT_FALSE(ValidateSecretKey(std::string(254, 'a')).ok());
+  EXPECT_TRUE(ValidateSecretKey(std::string(253, 'a')).ok());
+}
+
+TEST(BuildSecretDataTest, FindMergesInOrderThenData) {
+  ExternalSecret es = EsWith({{"mlflow-db", {"one", "user"}}}, {});
+  const FindQuery q{"", "^ml-platform/", {}};
+  es.data_from = {RemoteRef{"one"}, FindEntry(q, {RegexpRewrite("ml-platform/(.*)/db", "$1-db")})};
+  FetchResult f;
+  f.values[{"one"}] = {Status::Ok(), {R"({"user":"u1","airflow-db":"from-extract"})"}};
+  f.found[q] = {Status::Ok(), MlSecrets()};
+  auto built = BuildSecretData(es, f);
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ(built->data, (SecretData{{"airflow-db", "air-s3cr3t"},  // the later find wins
+                                     {"mlflow-db", "u1"},           // data[] is applied last
+                                     {"user", "u1"}}));
+  // A failed query fails the build with the entry named.
+  f.found[q] = {Status::Unavailable("ListSecrets failed"), {}};
+  auto failed = BuildSecretData(es, f);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("spec.dataFrom[1].find"), std::string::npos);
+  // A query that matched nothing adds no keys.
+  f.found[q] = {Status::Ok(), {}};
+  built = BuildSecretData(es, f);
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->data,
+            (SecretData{{"airflow-db", "from-extract"}, {"mlflow-db", "u1"}, {"user", "u1"}}));
 }
 
 TEST(BuildSecretDataTest, NotFoundByDeletionPolicy) {
