@@ -47,6 +47,19 @@ struct RemoteValue {
   std::string version_id;
 };
 
+// dataFrom.find: which remote secrets to read. At least one of name_regexp and tags is set.
+struct FindQuery {
+  std::string path;         // a name prefix (exact, case-sensitive); empty = any name
+  std::string name_regexp;  // Go RE2 syntax, unanchored; empty = any name
+  std::vector<std::pair<std::string, std::string>> tags;  // exact key=value pairs, all required
+};
+
+// One secret a find selected: its full name and AWSCURRENT value.
+struct FoundSecret {
+  std::string name;
+  RemoteValue value;
+};
+
 // Told of every backend call a provider makes: its name ("GetSecretValue", "DescribeSecret",
 // "ListSecrets") and outcome. For metrics; called on the calling thread, so it must be cheap and
 // thread-safe.
@@ -56,6 +69,12 @@ class Provider {
  public:
   virtual ~Provider() = default;
   virtual Result<RemoteValue> GetSecret(const RemoteKey& key) = 0;
+  // dataFrom.find: every secret `query` selects, sorted by name, skipping secrets marked for
+  // deletion. Providers without a listing answer kFailedPrecondition.
+  virtual Result<std::vector<FoundSecret>> FindSecrets(const FindQuery& query) {
+    (void)query;
+    return Status::FailedPrecondition("dataFrom.find is not supported by this provider");
+  }
   // Whether the store is usable: credentials accepted, endpoint reachable. What a store's Ready
   // condition reports.
   virtual Status Validate() = 0;
@@ -68,6 +87,18 @@ class Provider {
 //  - A secret scheduled for deletion is kNotFound ("secret <key> is marked for deletion"), as ESO
 //    treats it: AWS answers InvalidRequestException for its value, and DescribeSecret shows a
 //    DeletedDate.
+//  - FindSecrets, with the fewest calls that give exact semantics (AWS's tag filters are
+//    prefix matches and not pair-bound, BatchGetSecretValue returns no tags):
+//      tags (± path, ± name): ListSecrets (100 a page) filtered by name=[path] and one tag-key and
+//        tag-value filter per tag, then exact pairs, prefix and regexp re-checked on the listed
+//        names and tags, then BatchGetSecretValue by SecretIdList, 20 names a call;
+//      path (+ name), no tags: BatchGetSecretValue filtered by name=[path] (20 a page), prefix and
+//        regexp re-checked (ESO's batch path);
+//      name only: ListSecrets unfiltered, the regexp, then BatchGetSecretValue by SecretIdList.
+//    Secrets with a DeletedDate, and per-secret NotFound / marked-for-deletion errors, are
+//    skipped; any other per-secret error (denied, decryption) fails the find, naming the secret.
+//    Filter values AWS would reject (characters outside its filter alphabet) are left out of the
+//    filters and checked only client-side.
 //  - Validate: the client's CheckCredentials (a ListSecrets).
 class AwsProvider : public Provider {
  public:
@@ -75,6 +106,7 @@ class AwsProvider : public Provider {
                        CallObserver observer = {})
       : client_(std::move(client)), observer_(std::move(observer)) {}
   Result<RemoteValue> GetSecret(const RemoteKey& key) override;
+  Result<std::vector<FoundSecret>> FindSecrets(const FindQuery& query) override;
   Status Validate() override;
   std::uint64_t calls() const override { return calls_.load(); }
 

@@ -79,6 +79,22 @@ struct ListFilter {
   std::vector<std::string> values;
 };
 
+// --- Finding secrets (dataFrom.find) ----------------------------------------------------------
+
+// One per-secret failure of a BatchGetSecretValue (the call itself succeeded).
+struct BatchSecretError {
+  std::string secret_id;
+  std::string error_code;  // e.g. "ResourceNotFoundException", "InvalidRequestException"
+  std::string message;
+};
+
+// One page of BatchGetSecretValue: the values (AWSCURRENT) and the per-secret errors.
+struct BatchGetSecretValuePage {
+  std::vector<RemoteSecretValue> values;
+  std::vector<BatchSecretError> errors;
+  std::string next_token;  // empty on the last page (Filters form only)
+};
+
 class SecretsManagerClient {
  public:
   SecretsManagerClient(SecretsManagerOptions options, AwsCredentials credentials);
@@ -115,6 +131,16 @@ class SecretsManagerClient {
                       std::optional<int> recovery_window_in_days) const;
   Status TagResource(const std::string& secret_id,
                      const std::vector<std::pair<std::string, std::string>>& tags) const;
+
+  // --- Finding secrets (dataFrom.find, see provider.h AwsProvider::FindSecrets) ---------------
+  // BatchGetSecretValue by SecretIdList (1 to 20 names or ARNs).
+  Result<BatchGetSecretValuePage> BatchGetSecretValue(
+      const std::vector<std::string>& secret_ids) const;
+  // BatchGetSecretValue by Filters (as ListSecrets takes them), one page of up to `max_results`
+  // (1 to 20).
+  Result<BatchGetSecretValuePage> BatchGetSecretValueFiltered(
+      const std::vector<ListFilter>& filters, const std::string& next_token = "",
+      int max_results = 20) const;
 
   const std::string& endpoint() const { return endpoint_; }
 
