@@ -374,7 +374,7 @@ Status PushSecretController::Push(const op::PushSecret& ps,
   std::map<std::string, std::shared_ptr<const provider::SecretsManagerClient>> clients;
   for (const op::RemoteWrite& write : op::PlanRemoteWrites(ps, keys)) {
     const ResolvedStore& store = *by_key.at(write.store_key);
-    const std::string where = "could not write remote ref " + write.remote_key +
+    const std::string where = "set secret failed: could not write remote ref " + write.remote_key +
                               " to target secretstore " + store.store.metadata.name + ": ";
     auto& client = clients[write.store_key];
     if (!client) {
