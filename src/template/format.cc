@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "template/literal.h"
 
@@ -327,6 +328,27 @@ class Printer {
     Pad(s);
   }
 
+  // strconv's 'b' format: decimal mantissa and binary exponent, 4503599627370496p-52.
+  void FmtBinaryFloat(double v) {
+    if (std::isnan(v) || std::isinf(v)) {
+      FmtFloat(v, 'g', -1);
+      return;
+    }
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    std::uint64_t mant = bits & ((std::uint64_t{1} << 52) - 1);
+    int exp = static_cast<int>((bits >> 52) & 0x7FF);
+    if (exp == 0) {
+      exp = 1;
+    } else {
+      mant |= std::uint64_t{1} << 52;
+    }
+    exp += -1023 - 52;
+    std::string s = (bits >> 63) != 0 ? "-" : (f.plus ? "+" : (f.space ? " " : ""));
+    s += std::to_string(mant) + "p" + (exp >= 0 ? "+" : "") + std::to_string(exp);
+    Pad(s);
+  }
+
   void FmtSbx(std::string_view s, bool upper) {
     const char* hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     size_t length = s.size();
@@ -362,21 +384,21 @@ class Printer {
 
   void FmtQc(std::int64_t r) { Pad(GoQuoteRune(r, f.plus)); }
 
-  void BadVerb(char verb, const Value* v) {
+  void BadVerb(char verb, const Value* v, const char* type_name = nullptr) {
     out_ += "%!";
     AppendRune(out_, static_cast<unsigned char>(verb));
     out_.push_back('(');
     if (v == nullptr || v->is_nil()) {
       out_ += "<nil>";
     } else {
-      out_ += GoTypeName(*v);
+      out_ += type_name != nullptr ? type_name : GoTypeName(*v);
       out_.push_back('=');
       PrintValue(*v, 'v', 0);
     }
     out_.push_back(')');
   }
 
-  void PrintInt(std::int64_t i, char verb, const Value& v) {
+  void PrintInt(std::int64_t i, char verb, const Value& v, const char* type_name = nullptr) {
     const auto u = static_cast<std::uint64_t>(i);
     switch (verb) {
       case 'v':
@@ -409,14 +431,16 @@ class Printer {
         FmtUnicode(i);
         return;
       default:
-        BadVerb(verb, &v);
+        BadVerb(verb, &v, type_name);
     }
   }
 
   void PrintValue(const Value& v, char verb, int depth) {
     switch (v.kind()) {
       case Kind::kNil:
-        if (depth > 0 || verb == 'v') {
+        if (depth > 0) {
+          out_ += "<nil>";  // Go writes a nested nil without padding or precision
+        } else if (verb == 'v') {
           FmtS("<nil>");
         } else {
           BadVerb(verb, nullptr);
@@ -452,6 +476,9 @@ class Printer {
           case 'x':
           case 'X':
             FmtHexFloat(v.AsDouble(), verb == 'X');
+            return;
+          case 'b':
+            FmtBinaryFloat(v.AsDouble());
             return;
           default:
             BadVerb(verb, &v);
@@ -500,7 +527,7 @@ class Printer {
         for (size_t i = 0; i < data.size(); ++i) {
           if (i > 0) out_.push_back(' ');
           const Value b(static_cast<std::int64_t>(static_cast<unsigned char>(data[i])));
-          PrintInt(b.AsInt(), verb, b);
+          PrintInt(b.AsInt(), verb, b, "uint8");
         }
         out_.push_back(']');
         return;
@@ -625,10 +652,10 @@ std::string Sprintf(std::string_view format, std::span<const Value> args) {
     bool ok = false;
     const int n = ParseNum(format, j, ok);
     if (!ok || j >= end || format[j] != ']' || n < 1 || static_cast<size_t>(n) > args.size()) {
-      // Skip to the closing bracket if there is one.
-      size_t close = format.find(']', at);
+      // Go skips to the closing bracket, or just the '[' when there is none.
+      const size_t close = format.find(']', at);
       good_arg_num = false;
-      at = close == std::string_view::npos ? end : close + 1;
+      at = close == std::string_view::npos ? at + 1 : close + 1;
       return;
     }
     arg_num = static_cast<size_t>(n - 1);

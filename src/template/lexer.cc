@@ -1,6 +1,7 @@
 #include "template/lexer.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace coffer::tmpl {
 namespace {
@@ -41,6 +42,8 @@ class Lexer {
       }
       if (start == std::string_view::npos) break;
       pos_ += left_.size() + (trim_left ? 2 : 0);
+      action_line_ = line_;
+      if (trim_left && in_[pos_ - 1] == '\n') ++line_;
       auto trim_right = LexAction();
       if (!trim_right.ok()) return trim_right.status();
       trim_next_text = *trim_right;
@@ -51,8 +54,71 @@ class Lexer {
 
  private:
   Status Error(const std::string& what) const {
+    std::string extra;
+    if (in_action_ && action_line_ != line_) {
+      extra = (what.ends_with(" action") ? " started at " : " in action started at ") +
+              std::string(name_) + ":" + std::to_string(action_line_);
+    }
     return Status::InvalidArgument("template: " + std::string(name_) + ":" + std::to_string(line_) +
-                                   ": " + what);
+                                   ": " + what + extra);
+  }
+  // Go's %#U: U+0023 '#' (the character only when printable ASCII).
+  static std::string CharName(char c) {
+    char buf[32];
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      std::snprintf(buf, sizeof buf, "U+%04X '%c'", u, c);
+    } else {
+      std::snprintf(buf, sizeof buf, "U+%04X", u);
+    }
+    return buf;
+  }
+  // Go's atTerminator: what may follow a field, variable or identifier.
+  bool AtTerminator() const {
+    if (pos_ >= in_.size()) return true;
+    const char c = in_[pos_];
+    return IsSpace(c) || c == '.' || c == ',' || c == '|' || c == ':' || c == ')' || c == '(' ||
+           AtRight(pos_);
+  }
+  // Go's scanNumber: sign, base prefix, digits, fraction, exponent; nothing alphanumeric after.
+  bool ScanNumber() {
+    auto accept = [&](std::string_view valid) {
+      if (pos_ < in_.size() && valid.find(in_[pos_]) != std::string_view::npos) {
+        ++pos_;
+        return true;
+      }
+      return false;
+    };
+    auto accept_run = [&](std::string_view valid) {
+      while (accept(valid)) {
+      }
+    };
+    accept("+-");
+    std::string_view digits = "0123456789_";
+    if (accept("0")) {
+      if (accept("xX")) {
+        digits = "0123456789abcdefABCDEF_";
+      } else if (accept("oO")) {
+        digits = "01234567_";
+      } else if (accept("bB")) {
+        digits = "01_";
+      }
+    }
+    accept_run(digits);
+    if (accept(".")) accept_run(digits);
+    if (digits.size() == 11 && accept("eE")) {
+      accept("+-");
+      accept_run("0123456789_");
+    }
+    if (digits.size() == 23 && accept("pP")) {
+      accept("+-");
+      accept_run("0123456789_");
+    }
+    if (pos_ < in_.size() && IsAlnum(in_[pos_])) {
+      ++pos_;
+      return false;
+    }
+    return true;
   }
   void CountLines(std::string_view s) {
     for (char c : s) line_ += c == '\n' ? 1 : 0;
@@ -89,6 +155,7 @@ class Lexer {
       }
       return Error("comment ends before closing delimiter");
     }
+    in_action_ = true;
     Emit(TokenType::kLeftDelim, std::string(left_), line_, false,
          static_cast<int>(pos_ - left_.size()));
     int paren_depth = 0;
@@ -98,13 +165,16 @@ class Lexer {
         return Error("unclosed left paren");
       }
       if (AtRightTrim(pos_)) {
+        if (in_[pos_] == '\n') ++line_;
         Emit(TokenType::kRightDelim, std::string(right_), line_, true, static_cast<int>(pos_));
         pos_ += 2 + right_.size();
+        in_action_ = false;
         return true;
       }
       if (AtRight(pos_)) {
         Emit(TokenType::kRightDelim, std::string(right_), line_, space, static_cast<int>(pos_));
         pos_ += right_.size();
+        in_action_ = false;
         return false;
       }
       if (pos_ >= in_.size()) return Error("unclosed action");
@@ -158,39 +228,38 @@ class Lexer {
         if (end == std::string_view::npos) return Error("unterminated raw quoted string");
         type = TokenType::kRawString;
         pos_ = end + 1;
-      } else if (c == '$') {
-        type = TokenType::kVariable;
+      } else if (c == '$' ||
+                 (c == '.' && (pos_ + 1 >= in_.size() ||
+                               !std::isdigit(static_cast<unsigned char>(in_[pos_ + 1]))))) {
+        // A variable ($, $x) or the cursor / a field (., .x), as Go's lexFieldOrVariable.
         ++pos_;
-        while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
-      } else if (c == '.' && (pos_ + 1 >= in_.size() ||
-                              !std::isdigit(static_cast<unsigned char>(in_[pos_ + 1])))) {
-        ++pos_;
-        if (pos_ < in_.size() && IsAlnum(in_[pos_])) {
-          type = TokenType::kField;
-          while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
+        if (AtTerminator()) {
+          type = c == '$' ? TokenType::kVariable : TokenType::kDot;
         } else {
-          type = TokenType::kDot;
+          type = c == '$' ? TokenType::kVariable : TokenType::kField;
+          while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
+          if (!AtTerminator()) return Error("bad character " + CharName(in_[pos_]));
+          if (c == '.' && pos_ == begin + 1) type = TokenType::kDot;
         }
       } else if (c == '+' || c == '-' || c == '.' ||
                  std::isdigit(static_cast<unsigned char>(c)) != 0) {
         type = TokenType::kNumber;
-        ++pos_;
-        while (pos_ < in_.size()) {
-          const char d = in_[pos_];
-          const char prev = in_[pos_ - 1];
-          if (IsAlnum(d) || d == '.' ||
-              ((d == '+' || d == '-') &&
-               (prev == 'e' || prev == 'E' || prev == 'p' || prev == 'P'))) {
-            ++pos_;
-          } else {
-            break;
-          }
+        // A sign right after a number starts Go's complex syntax (1+2i), not supported here.
+        bool ok = ScanNumber();
+        if (ok && pos_ < in_.size() && (in_[pos_] == '+' || in_[pos_] == '-')) {
+          ScanNumber();
+          ok = false;
+        }
+        if (!ok) {
+          return Error("bad number syntax: \"" + std::string(in_.substr(begin, pos_ - begin)) +
+                       "\"");
         }
       } else if (IsAlnum(c)) {
         type = TokenType::kIdentifier;
         while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
+        if (!AtTerminator()) return Error("bad character " + CharName(in_[pos_]));
       } else {
-        return Error("unexpected character in action");
+        return Error("unrecognized character in action: " + CharName(c));
       }
       Emit(type, std::string(in_.substr(begin, pos_ - begin)), line_, space,
            static_cast<int>(begin));
@@ -206,6 +275,8 @@ class Lexer {
   size_t pos_ = 0;
   int line_ = 1;
   std::vector<Token> tokens_;
+  bool in_action_ = false;
+  int action_line_ = 1;
 };
 
 }  // namespace

@@ -86,7 +86,17 @@ TEST(LexerTest, Errors) {
       {"{{'a}}", "template: t:1: unterminated character constant"},
       {"{{)}}", "template: t:1: unexpected right paren"},
       {"{{: x}}", "template: t:1: expected :="},
-      {"{{#}}", "template: t:1: unexpected character in action"},
+      {"{{#}}", "template: t:1: unrecognized character in action: U+0023 '#'"},
+      {"{{.x\x01}}", "template: t:1: bad character U+0001"},
+      {"{{$x=1}}", "template: t:1: bad character U+003D '='"},
+      {"{{1x}}", "template: t:1: bad number syntax: \"1x\""},
+      {"{{0x1g}}", "template: t:1: bad number syntax: \"0x1g\""},
+      {"{{1+2i}}", "template: t:1: bad number syntax: \"1+2i\""},
+      {"{{0E++}}", "template: t:1: bad number syntax: \"0E++\""},
+      {"a\n{{-\n.x", "template: t:3: unclosed action started at t:2"},
+      {"{{\n.x\n", "template: t:3: unclosed action started at t:1"},
+      {"{{\n.x\n#}}",
+       "template: t:3: unrecognized character in action: U+0023 '#' in action started at t:1"},
   };
   for (const auto& c : cases) {
     auto tokens = Lex("t", c.input, "", "");

@@ -279,7 +279,7 @@ void AppendQuotedRune(std::string& out, std::int32_t r, char quote, bool ascii_o
 }  // namespace
 
 Result<Number> ParseNumber(std::string_view text) {
-  auto illegal = [&] { return Status::InvalidArgument("bad number syntax: " + GoQuote(text)); };
+  auto illegal = [&] { return Status::InvalidArgument("illegal number syntax: " + GoQuote(text)); };
   if (text.empty()) return illegal();
   if (!UnderscoreOk(text)) return illegal();
   std::string_view unsigned_text = text;

@@ -449,7 +449,12 @@ class Parser {
       while (Peek().type == TokenType::kField && !Peek().space_before) {
         term->fields.push_back(Next().text.substr(1));
       }
-      term->pos = chain_pos;
+      // Go turns a chain on a field or variable into a longer field or variable at the chain's
+      // position; other chained terms keep their own.
+      if (term->type == Arg::Type::kField || term->type == Arg::Type::kVariable) {
+        term->pos = chain_pos;
+      }
+      term->fields_pos = chain_pos;
     }
     return term;
   }
@@ -494,6 +499,7 @@ class Parser {
       case TokenType::kField:
         Next();
         a.type = Arg::Type::kField;
+        a.fields_pos = t.pos;
         a.fields.push_back(t.text.substr(1));
         return std::optional<Arg>(std::move(a));
       case TokenType::kNumber:

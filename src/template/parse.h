@@ -32,8 +32,9 @@ struct Arg {
   };
   Type type = Type::kDot;
   int pos = 0;
-  std::string text;  // source text of a constant; the name of a variable or function
-  Value constant;    // kConstant
+  int fields_pos = 0;  // where chained fields start (error locations for field access)
+  std::string text;    // source text of a constant; the name of a variable or function
+  Value constant;      // kConstant
   bool is_number = false;
   bool overflows_int = false;  // a number constant above INT64_MAX (an error when used)
   std::vector<std::string> fields;

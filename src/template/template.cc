@@ -331,9 +331,7 @@ class Executor {
       case Arg::Type::kIdentifier:
         if (first.fields.empty()) return CallFunction(dot, first, cmd, final);
         {
-          Command bare;
-          bare.pos = first.pos;
-          COFFER_ASSIGN_OR_RETURN(Value base, CallFunction(dot, first, bare, nullptr));
+          COFFER_ASSIGN_OR_RETURN(Value base, CallBare(dot, first));
           return EvalFields(first, base, false, has_args);
         }
       case Arg::Type::kNil:
@@ -366,26 +364,27 @@ class Executor {
       const bool last = i + 1 == arg.fields.size();
       if (invalid) {
         if (options_.missing_key_error) {
-          return Fail(arg.pos, arg.String(),
+          return Fail(arg.fields_pos, arg.String(),
                       "nil data; no entry for key " + internal::GoQuote(name));
         }
         return Value();
       }
       if (nil_interface) {
-        return Fail(arg.pos, arg.String(), "nil pointer evaluating interface {}." + name);
+        return Fail(arg.fields_pos, arg.String(), "nil pointer evaluating interface {}." + name);
       }
       if (cur->kind() != Kind::kMap) {
-        return Fail(arg.pos, arg.String(),
+        return Fail(arg.fields_pos, arg.String(),
                     "can't evaluate field " + name + " in type " + internal::GoTypeName(*cur));
       }
       if (last && has_args) {
-        return Fail(arg.pos, arg.String(), name + " is not a method but has arguments");
+        return Fail(arg.fields_pos, arg.String(), name + " is not a method but has arguments");
       }
       const Map& m = cur->AsMap();
       auto it = m.find(name);
       if (it == m.end()) {
         if (options_.missing_key_error) {
-          return Fail(arg.pos, arg.String(), "map has no entry for key " + internal::GoQuote(name));
+          return Fail(arg.fields_pos, arg.String(),
+                      "map has no entry for key " + internal::GoQuote(name));
         }
         invalid = true;
         continue;
@@ -420,19 +419,24 @@ class Executor {
         return EvalFields(arg, v, false, false);
       }
       case Arg::Type::kIdentifier: {
-        Command bare;
-        bare.pos = arg.pos;
-        Arg ident;
-        ident.type = Arg::Type::kIdentifier;
-        ident.pos = arg.pos;
-        ident.text = arg.text;
-        bare.args.push_back(std::move(ident));
-        COFFER_ASSIGN_OR_RETURN(Value v, CallFunction(dot, bare.args[0], bare, nullptr));
+        COFFER_ASSIGN_OR_RETURN(Value v, CallBare(dot, arg));
         if (arg.fields.empty()) return v;
         return EvalFields(arg, v, false, false);
       }
     }
     return Value();
+  }
+
+  // Calls the function `ident` names without arguments (an operand, or the term of a chain).
+  Result<Value> CallBare(const Value& dot, const Arg& ident) {
+    Command bare;
+    bare.pos = ident.pos;
+    Arg name;
+    name.type = Arg::Type::kIdentifier;
+    name.pos = ident.pos;
+    name.text = ident.text;
+    bare.args.push_back(std::move(name));
+    return CallFunction(dot, bare.args[0], bare, nullptr);
   }
 
   Result<Value> CallFunction(const Value& dot, const Arg& ident, const Command& cmd,
@@ -478,6 +482,7 @@ class Executor {
         if (a.type == Arg::Type::kConstant) {
           return Fail(a.pos, a.String(), "expected string; found " + a.String());
         }
+        if (v.is_nil()) return Fail(a.pos, a.String(), "invalid value; expected string");
         return Fail(
             a.pos, a.String(),
             std::string("wrong type for value; expected string; got ") + internal::GoTypeName(v));
@@ -487,6 +492,7 @@ class Executor {
     if (final != nullptr) {
       if (args.empty() && builtin != nullptr && name == "printf" &&
           final->kind() != Kind::kString) {
+        if (final->is_nil()) return Fail(cmd.pos, cmd.String(), "invalid value; expected string");
         return Fail(cmd.pos, cmd.String(),
                     std::string("wrong type for value; expected string; got ") +
                         internal::GoTypeName(*final));

@@ -465,7 +465,7 @@ const Case kCases[] = {
     {"{{with $x, $y := .l}}{{end}}", nullptr, "template: t:1: too many declarations in with",
      kDefault},
     {"{{.s.}}", nullptr, "template: t:1: unexpected <.> in operand", kDefault},
-    {"{{.s\"a\"}}", nullptr, "template: t:1: unexpected \"\\\"a\\\"\" in operand", kDefault},
+    {"{{.s\"a\"}}", nullptr, "template: t:1: bad character U+0022 '\"'", kDefault},
     {"line1\nline2\n{{.s\n}}\n{{end}}", nullptr, "template: t:5: unexpected {{end}}", kDefault},
     {"a\n\n{{if}}", nullptr, "template: t:3: missing value for if", kDefault},
     {"{{/* unclosed", nullptr, "template: t:1: unclosed comment", kDefault},
