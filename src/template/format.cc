@@ -148,7 +148,8 @@ class Printer {
 
   void FmtUnicode(std::int64_t r) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "U+%04llX", static_cast<unsigned long long>(r));
+    const int prec = f.prec_present && f.prec > 4 ? std::min(f.prec, 20) : 4;
+    std::snprintf(buf, sizeof buf, "U+%0*llX", prec, static_cast<unsigned long long>(r));
     std::string s = buf;
     if (f.sharp && r >= 0 && r <= 0x10FFFF && IsPrintRune(static_cast<std::int32_t>(r))) {
       s += " '";
@@ -174,6 +175,33 @@ class Printer {
       Pad(num);
       f.zero = z;
       return;
+    }
+    if (f.sharp) {
+      // '#': always a decimal point, and for %g the trailing zeros up to the precision.
+      int digits = 0;
+      if (verb == 'g' || verb == 'G') digits = prec < 0 ? 6 : prec;
+      std::string tail;
+      bool has_point = false;
+      bool saw_nonzero = false;
+      for (size_t i = 1; i < num.size(); ++i) {
+        const char c = num[i];
+        if (c == '.') {
+          has_point = true;
+        } else if (c == 'e' || c == 'E') {
+          tail = num.substr(i);
+          num.resize(i);
+          break;
+        } else {
+          if (c != '0') saw_nonzero = true;
+          if (saw_nonzero) --digits;
+        }
+      }
+      if (!has_point) {
+        if (num.size() == 2 && num[1] == '0') --digits;
+        num.push_back('.');
+      }
+      for (; digits > 0; --digits) num.push_back('0');
+      num += tail;
     }
     if (f.plus || num[0] != '+') {
       if (f.zero && f.wid_present && f.wid > static_cast<int>(num.size())) {
@@ -319,7 +347,11 @@ class Printer {
       s += upper ? "0X" : "0x";
       s.push_back(a == 0 ? '0' : '1');
     }
-    if (!frac.empty()) s += "." + frac;
+    if (!frac.empty()) {
+      s += "." + frac;
+    } else if (f.sharp) {
+      s.push_back('.');
+    }
     s.push_back(upper ? 'P' : 'p');
     s.push_back(exp < 0 ? '-' : '+');
     const int ae = std::abs(exp);
@@ -367,10 +399,7 @@ class Printer {
       buf.push_back(hex[c >> 4]);
       buf.push_back(hex[c & 0xF]);
     }
-    const bool z = f.zero;
-    f.zero = false;
     Pad(buf);
-    f.zero = z;
   }
 
   void FmtQ(std::string_view s) {
@@ -441,7 +470,7 @@ class Printer {
         if (depth > 0) {
           out_ += "<nil>";  // Go writes a nested nil without padding or precision
         } else if (verb == 'v') {
-          FmtS("<nil>");
+          Pad("<nil>");
         } else {
           BadVerb(verb, nullptr);
         }
@@ -560,7 +589,11 @@ class Printer {
 
   void PrintArg(const Value& v, char verb) {
     if (verb == 'T') {
-      FmtS(v.is_nil() ? "<nil>" : GoTypeName(v));
+      if (v.is_nil()) {
+        Pad("<nil>");
+      } else {
+        FmtS(GoTypeName(v));
+      }
       return;
     }
     PrintValue(v, verb, 0);
