@@ -214,8 +214,8 @@ class Executor {
       }
       case Kind::kInt: {
         if (pipe.decl.size() > 1) {
-          status =
-              Fail(pipe.pos, pipe.String(), "can't use int to iterate over more than one variable");
+          status = Fail(pipe.cmds.back().pos, pipe.cmds.back().String(),
+                        "can't use int to iterate over more than one variable");
           break;
         }
         for (std::int64_t i = 0; i < val.AsInt(); ++i) {
@@ -226,7 +226,7 @@ class Executor {
       case Kind::kNil:
         break;
       default:
-        status = Fail(pipe.pos, pipe.String(),
+        status = Fail(pipe.cmds.back().pos, pipe.cmds.back().String(),
                       std::string("range can't iterate over type ") + internal::GoTypeName(val));
         break;
     }

@@ -891,7 +891,7 @@ TEST(TemplateTest, RangeOverInt) {  // Go 1.22
   auto err = two->Execute(Value());
   ASSERT_FALSE(err.ok());
   EXPECT_EQ(err.status().message(),
-            "template: t:1:8: executing \"t\" at <$i, $v := 3>: can't use int to iterate over "
+            "template: t:1:18: executing \"t\" at <3>: can't use int to iterate over "
             "more than one variable");
 }
 
