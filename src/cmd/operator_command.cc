@@ -94,8 +94,8 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   // ClusterExternalSecrets are cluster-scoped: stamped only when every namespace is watched.
   std::unique_ptr<controller::ClusterExternalSecretController> cluster_external_secrets;
   if (options.namespace_.empty()) {
-    cluster_external_secrets =
-        std::make_unique<controller::ClusterExternalSecretController>(**client);
+    cluster_external_secrets = std::make_unique<controller::ClusterExternalSecretController>(
+        **client, controller::CesControllerOptions{.registry = &registry});
   }
 
   std::atomic<bool> synced{false};

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/controller.h"
+#include "operator/metrics_names.h"
 #include "operator/reconcile.h"
 
 namespace coffer::controller {
@@ -142,7 +143,20 @@ ClusterExternalSecretController::ClusterExternalSecretController(kube::Client& c
     : client_(client),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : SystemClock::Get()),
-      queue_(clock_) {}
+      queue_(clock_) {
+  if (options_.registry != nullptr) {
+    namespace names = op::metrics;
+    condition_gauge_ = &options_.registry->AddGaugeFamily(
+        std::string(names::kClusterExternalSecretStatusCondition),
+        "The status condition of a ClusterExternalSecret (0 or 1).",
+        {std::string(names::kLabelName), std::string(names::kLabelNamespace),
+         std::string(names::kLabelCondition), std::string(names::kLabelStatus)});
+    duration_gauge_ = &options_.registry->AddGaugeFamily(
+        std::string(names::kClusterExternalSecretReconcileDuration),
+        "The duration of the last ClusterExternalSecret reconcile, in nanoseconds.",
+        {std::string(names::kLabelName), std::string(names::kLabelNamespace)});
+  }
+}
 
 ClusterExternalSecretController::~ClusterExternalSecretController() { Stop(); }
 
@@ -242,6 +256,7 @@ void ClusterExternalSecretController::OnClusterExternalSecret(const json* old_ob
   if (object == nullptr) {
     // Its ExternalSecrets carry its ownerReference: the garbage collector removes them.
     queue_.Forget(key);
+    ForgetMetrics(StringAt(Metadata(any), "name"));
     std::lock_guard lock(mu_);
     consecutive_failures_.erase(key);
     return;
@@ -300,8 +315,15 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
     queue_.AddAfter(key, 1000);
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed_ns = [&] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+        .count();
+  };
   std::shared_ptr<const json> object = cluster_external_secrets_->GetShared("", name);
   if (!object) {
+    ForgetMetrics(name);
     queue_.Forget(key);
     std::lock_guard lock(mu_);
     consecutive_failures_.erase(key);
@@ -314,6 +336,7 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
     const op::ClusterExternalSecretStatus old = op::ParseClusterExternalSecretStatus(*object);
     const op::ClusterExternalSecretStatus status = op::CesInvalidStatus(old, ces.status(), now);
     if (op::CesStatusToJson(status) != op::CesStatusToJson(old)) WriteStatus(name, status);
+    RecordMetrics(name, "False", elapsed_ns());
     spdlog::warn("ClusterExternalSecret {}: {}", name, ces.status().message());
     return;
   }
@@ -341,7 +364,19 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
   const op::CesPlan plan = op::PlanClusterExternalSecret(*ces, observed);
   std::map<std::string, std::string> write_failures;
   for (const op::CesAction& action : plan.actions) {
-    if (Status s = Execute(action); !s.ok()) {
+    Status s = Execute(action);
+    const bool stale =
+        (action.kind == op::CesAction::Kind::kCreate && s.code() == StatusCode::kAlreadyExists) ||
+        (action.kind == op::CesAction::Kind::kUpdate &&
+         (s.code() == StatusCode::kAborted || s.code() == StatusCode::kInvalidArgument ||
+          s.code() == StatusCode::kNotFound));
+    if (stale) {
+      auto ns =
+          std::find_if(observed.namespaces.begin(), observed.namespaces.end(),
+                       [&](const op::NamespaceInfo& n) { return n.name == action.namespace_; });
+      if (ns != observed.namespaces.end()) s = Replan(*ces, *ns, action);
+    }
+    if (!s.ok()) {
       write_failures[action.namespace_] = s.message();
       spdlog::warn("ClusterExternalSecret {}: ExternalSecret {}/{}: {}", name, action.namespace_,
                    action.name, s.ToString());
@@ -350,6 +385,9 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
   const op::ClusterExternalSecretStatus status =
       op::CesStatusAfter(*ces, plan, write_failures, now);
   if (op::CesStatusToJson(status) != op::CesStatusToJson(ces->status)) WriteStatus(name, status);
+  const op::Condition* ready = op::FindCondition(status.conditions, op::kConditionReady);
+  RecordMetrics(name, ready != nullptr ? std::string_view(ready->status) : std::string_view(),
+                elapsed_ns());
 
   int failures = 0;
   {
@@ -387,6 +425,52 @@ Status ClusterExternalSecretController::Execute(const op::CesAction& action) {
     }
   }
   return Status::Ok();
+}
+
+Status ClusterExternalSecretController::Replan(const op::ClusterExternalSecret& ces,
+                                               const op::NamespaceInfo& ns,
+                                               const op::CesAction& failed) {
+  op::CesObserved observed;
+  observed.namespaces = {ns};
+  Result<json> live = client_.Get(ExternalSecretsRef(failed.namespace_, failed.name));
+  if (live.ok()) {
+    observed.external_secrets[{failed.namespace_, failed.name}] = std::move(*live);
+  } else if (live.status().code() != StatusCode::kNotFound) {
+    return live.status().WithContext("could not get existing ExternalSecret");
+  }
+  // Only this namespace: the status' other namespaces have no observed objects, so nothing else
+  // is deleted.
+  op::ClusterExternalSecret one = ces;
+  one.status.provisioned_namespaces.clear();
+  one.status.failed_namespaces.clear();
+  one.status.external_secret_name.clear();
+  const op::CesPlan plan = op::PlanClusterExternalSecret(one, observed);
+  if (auto it = plan.failed.find(failed.namespace_); it != plan.failed.end()) {
+    return Status::FailedPrecondition(it->second);
+  }
+  for (const op::CesAction& action : plan.actions) {
+    COFFER_RETURN_IF_ERROR(Execute(action));
+  }
+  return Status::Ok();
+}
+
+void ClusterExternalSecretController::RecordMetrics(const std::string& name, std::string_view ready,
+                                                    std::int64_t duration_ns) {
+  if (duration_gauge_ == nullptr) return;
+  duration_gauge_->WithLabels(name, "").Set(static_cast<double>(duration_ns));
+  if (ready.empty()) return;
+  for (const op::metrics::ConditionSeries& s :
+       op::metrics::ConditionGaugeSeries(op::metrics::kConditionReady, ready)) {
+    condition_gauge_->WithLabels(name, "", s.condition, s.status).Set(s.value);
+  }
+}
+
+void ClusterExternalSecretController::ForgetMetrics(const std::string& name) {
+  if (duration_gauge_ == nullptr) return;
+  duration_gauge_->Remove({name, ""});
+  for (std::string_view status : {"True", "False"}) {
+    condition_gauge_->Remove({name, "", op::metrics::kConditionReady, status});
+  }
 }
 
 void ClusterExternalSecretController::WriteStatus(const std::string& name,

@@ -39,6 +39,7 @@
 #include "core/clock.h"
 #include "kube/client.h"
 #include "kube/watch.h"
+#include "metrics/registry.h"
 #include "operator/cluster_external_secret.h"
 #include "operator/work_queue.h"
 
@@ -49,6 +50,10 @@ struct CesControllerOptions {
   int workers = 1;
   // Default: SystemClock.
   const Clock* clock = nullptr;
+  // Default: none. Where clusterexternalsecret_status_condition{name,namespace,condition,status}
+  // and clusterexternalsecret_reconcile_duration{name,namespace} (ns, as ESO) are registered;
+  // namespace is empty (cluster-scoped), the series go with their object.
+  metrics::Registry* registry = nullptr;
 };
 
 kube::ResourceRef ClusterExternalSecretsRef(std::string name = {});
@@ -79,7 +84,13 @@ class ClusterExternalSecretController {
   void Sync(const std::string& name);
   // Carries out one action; an error message (never a value) on failure.
   Status Execute(const op::CesAction& action);
+  // After a create found the name taken or an update found the object changed (the cache was
+  // stale): reads the ExternalSecret live and plans that namespace again, once.
+  Status Replan(const op::ClusterExternalSecret& ces, const op::NamespaceInfo& ns,
+                const op::CesAction& failed);
   void WriteStatus(const std::string& name, const op::ClusterExternalSecretStatus& status);
+  void RecordMetrics(const std::string& name, std::string_view ready, std::int64_t duration_ns);
+  void ForgetMetrics(const std::string& name);
 
   // Informer handlers (informer threads).
   void OnClusterExternalSecret(const nlohmann::json* old_object, const nlohmann::json* object);
@@ -92,6 +103,8 @@ class ClusterExternalSecretController {
   const CesControllerOptions options_;
   const Clock* clock_;
   op::WorkQueue queue_;
+  metrics::Family<metrics::Gauge>* condition_gauge_ = nullptr;  // null without a registry
+  metrics::Family<metrics::Gauge>* duration_gauge_ = nullptr;
 
   std::unique_ptr<kube::Informer> cluster_external_secrets_;
   std::unique_ptr<kube::Informer> namespaces_;

@@ -71,7 +71,8 @@ class CesControllerTest : public ::testing::Test {
   }
 
   std::unique_ptr<ClusterExternalSecretController> Start() {
-    auto c = std::make_unique<ClusterExternalSecretController>(*client_);
+    auto c = std::make_unique<ClusterExternalSecretController>(
+        *client_, CesControllerOptions{.registry = &registry_});
     c->StartInformers();
     EXPECT_TRUE(c->WaitForSync(std::chrono::milliseconds(10'000)));
     c->StartWorkers();
@@ -107,6 +108,9 @@ class CesControllerTest : public ::testing::Test {
     return n;
   }
 
+  std::string Metrics() const { return "\n" + registry_.Render(); }
+
+  metrics::Registry registry_;
   kube::testing::FakeApiserver apiserver_;
   std::unique_ptr<kube::Client> client_;
 };
@@ -139,6 +143,10 @@ TEST_F(CesControllerTest, StampsMatchingNamespacesFollowsLabelsAndReportsStatus)
   EXPECT_FALSE(status.contains("failedNamespaces"));
   EXPECT_EQ(status["conditions"][0]["type"], "Ready");
   EXPECT_EQ(status["conditions"][0]["status"], "True");
+  EXPECT_THAT(Metrics(), HasSubstr("\nclusterexternalsecret_status_condition{name=\"ml-db\","
+                                   "namespace=\"\",condition=\"Ready\",status=\"True\"} 1\n"));
+  EXPECT_THAT(Metrics(), HasSubstr("\nclusterexternalsecret_reconcile_duration{name=\"ml-db\","
+                                   "namespace=\"\"} "));
 
   // A namespace labelled later is provisioned; one whose label goes loses its ExternalSecret.
   Relabel("web", {{"team", "ml"}});
@@ -188,6 +196,11 @@ TEST_F(CesControllerTest, AnExternalSecretItDoesNotOwnIsAFailedNamespaceAndLeftA
   EXPECT_EQ(Strings(status["provisionedNamespaces"]), std::vector<std::string>{"ml-a"});
   EXPECT_EQ(status["conditions"][0]["status"], "False");
   EXPECT_EQ(status["conditions"][0]["message"], "one or more namespaces failed");
+  EXPECT_TRUE(WaitFor([&] {
+    return Metrics().find(
+               "\nclusterexternalsecret_status_condition{name=\"ml-db\",namespace="
+               "\"\",condition=\"Ready\",status=\"False\"} 1\n") != std::string::npos;
+  })) << Metrics();
   std::optional<json> kept = Es("ml-b");
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ((*kept)["metadata"]["labels"], json({{"mine", "1"}}));
@@ -200,6 +213,13 @@ TEST_F(CesControllerTest, AnExternalSecretItDoesNotOwnIsAFailedNamespaceAndLeftA
            std::vector<std::string>{"ml-a", "ml-b"};
   })) << CesStatus("ml-db").dump();
   EXPECT_FALSE(CesStatus("ml-db").contains("failedNamespaces"));
+
+  // Deleted: its series go.
+  ASSERT_TRUE(client_->Delete(ClusterExternalSecretsRef("ml-db")).ok());
+  EXPECT_TRUE(WaitFor([&] {
+    return Metrics().find("clusterexternalsecret_status_condition{name=\"ml-db\"") ==
+           std::string::npos;
+  })) << Metrics();
 }
 
 TEST_F(CesControllerTest, InvalidSpecIsReported) {

@@ -51,6 +51,11 @@ inline constexpr std::string_view kClusterSecretStoreStatusCondition =
     "clustersecretstore_status_condition";
 inline constexpr std::string_view kClusterSecretStoreReconcileDuration =
     "clustersecretstore_reconcile_duration";
+// The ClusterExternalSecret twins (ESO's cesmetrics); `namespace` is empty.
+inline constexpr std::string_view kClusterExternalSecretStatusCondition =
+    "clusterexternalsecret_status_condition";
+inline constexpr std::string_view kClusterExternalSecretReconcileDuration =
+    "clusterexternalsecret_reconcile_duration";
 
 // Values of the provider/call/status labels.
 inline constexpr std::string_view kProviderAwsSecretsManager = "AWS/SecretsManager";
