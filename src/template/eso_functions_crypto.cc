@@ -416,14 +416,20 @@ Result<Value> CertSans(std::string_view input) {
 // Makes OpenSSL's legacy algorithms (RC2, RC4, DES, ...) available for decrypting old PKCS#12
 // archives. Loaded once, on the first archive that needs it; "default" is loaded explicitly too,
 // because loading any provider explicitly stops OpenSSL from loading the default one on its own.
+// The providers stay loaded until exit, when they are unloaded (before OpenSSL's own cleanup,
+// which was registered earlier) so that leak checkers see nothing left behind.
 bool LoadLegacyProvider() {
-  static const bool kLoaded = [] {
+  struct Providers {
     OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
     OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
-    ERR_clear_error();
-    return def != nullptr && legacy != nullptr;
-  }();
-  return kLoaded;
+    ~Providers() {
+      if (legacy != nullptr) OSSL_PROVIDER_unload(legacy);
+      if (def != nullptr) OSSL_PROVIDER_unload(def);
+    }
+  };
+  static const Providers kProviders;
+  ERR_clear_error();
+  return kProviders.def != nullptr && kProviders.legacy != nullptr;
 }
 
 Result<std::string> PrivateKeyPem(std::string_view fn, EVP_PKEY* key);
