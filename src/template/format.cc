@@ -222,15 +222,16 @@ class Printer {
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     std::string out = std::signbit(v) ? "-" : "";
     const double a = std::fabs(v);
-    char buf[512];
+    char buf[1024];
     const char lower = static_cast<char>(verb | 0x20);
     if (lower == 'e' || lower == 'f') {
       if (prec < 0) prec = 6;
-      if (prec > 300) prec = 300;
+      // Up to 309 integer digits, the point, `prec` decimals and an exponent.
+      std::string s(static_cast<size_t>(prec) + 330, '\0');
       auto r = std::to_chars(
-          buf, buf + sizeof buf, a,
+          s.data(), s.data() + s.size(), a,
           lower == 'e' ? std::chars_format::scientific : std::chars_format::fixed, prec);
-      std::string s(buf, r.ptr);
+      s.resize(static_cast<size_t>(r.ptr - s.data()));
       if (verb == 'E') {
         for (char& c : s) {
           if (c == 'e') c = 'E';
@@ -246,7 +247,8 @@ class Printer {
       if (prec < 0) {
         r = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::scientific);
       } else {
-        const int p = std::min(prec == 0 ? 1 : prec, 400);
+        // A double has at most 767 significant decimal digits; %g drops trailing zeros.
+        const int p = std::min(prec == 0 ? 1 : prec, 800);
         r = std::to_chars(buf, buf + sizeof buf, a, std::chars_format::scientific, p - 1);
       }
       std::string_view s(buf, static_cast<size_t>(r.ptr - buf));

@@ -258,6 +258,9 @@ class Lexer {
         type = TokenType::kIdentifier;
         while (pos_ < in_.size() && IsAlnum(in_[pos_])) ++pos_;
         if (!AtTerminator()) return Error("bad character " + CharName(in_[pos_]));
+      } else if (c > 0x20 && c < 0x7f) {
+        type = TokenType::kPunct;
+        ++pos_;
       } else {
         return Error("unrecognized character in action: " + CharName(c));
       }

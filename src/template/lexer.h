@@ -29,6 +29,7 @@ enum class TokenType : std::uint8_t {
   kDeclare,     // :=
   kAssign,      // =
   kComma,       // ,
+  kPunct,       // any other printable ASCII character (a parse error where it appears, as in Go)
   kEof,
 };
 

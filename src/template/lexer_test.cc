@@ -56,6 +56,7 @@ TEST(LexerTest, Tokens) {
       {"<<.x>>{{.y}}", "<<", ">>", "<.x>[{{.y}}]$EOF"},
       {"{{(.a).b}}", "", "", "<(.a).b>$EOF"},
       {"{{\"a\\\"b\"}}", "", "", "<\"a\\\"b\">$EOF"},
+      {"{{# @}}", "", "", "<# @>$EOF"},
   };
   for (const auto& c : cases) {
     auto tokens = Lex("t", c.input, c.left, c.right);
@@ -86,7 +87,7 @@ TEST(LexerTest, Errors) {
       {"{{'a}}", "template: t:1: unterminated character constant"},
       {"{{)}}", "template: t:1: unexpected right paren"},
       {"{{: x}}", "template: t:1: expected :="},
-      {"{{#}}", "template: t:1: unrecognized character in action: U+0023 '#'"},
+      {"{{\x01}}", "template: t:1: unrecognized character in action: U+0001"},
       {"{{.x\x01}}", "template: t:1: bad character U+0001"},
       {"{{$x=1}}", "template: t:1: bad character U+003D '='"},
       {"{{1x}}", "template: t:1: bad number syntax: \"1x\""},
@@ -95,8 +96,8 @@ TEST(LexerTest, Errors) {
       {"{{0E++}}", "template: t:1: bad number syntax: \"0E++\""},
       {"a\n{{-\n.x", "template: t:3: unclosed action started at t:2"},
       {"{{\n.x\n", "template: t:3: unclosed action started at t:1"},
-      {"{{\n.x\n#}}",
-       "template: t:3: unrecognized character in action: U+0023 '#' in action started at t:1"},
+      {"{{\n.x\n\x02}}",
+       "template: t:3: unrecognized character in action: U+0002 in action started at t:1"},
   };
   for (const auto& c : cases) {
     auto tokens = Lex("t", c.input, "", "");

@@ -651,6 +651,58 @@ const Case kCases[] = {
      "template: t:3:2: executing \"T\" at <fail>: error calling fail: boom", kDefault},
     {"{{if .t}}\n{{.s.x}}{{end}}", nullptr,
      "template: t:2:4: executing \"t\" at <.s.x>: can't evaluate field x in type string", kDefault},
+    {"{{printf \"%.400f|%.350e|%.900g|%.20g|%#.30g\" 1e308 1.5 0.1 0.1 2.5}}",
+     "100000000000000001097906362944045541740492309677311846336810682903157585404911491537163328978"
+     "494688899061249669721172515611590283743140088328307009198146046031271664502933027185697489699"
+     "588559043338384466165001178426897626212945177628091195786707458122783970171784415105291802893"
+     "207873272974885715430223118336."
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000|1."
+     "500000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "00000000000000000000000000000000000000000000000000000000000000000000000e+00|0."
+     "1000000000000000055511151231257827021181583404541015625|0.10000000000000000555|2."
+     "50000000000000000000000000000",
+     nullptr, kDefault},
+    {"{{printf \"%.0f|%.17g|%.3e\" 1e308 1e308 5e-324}}",
+     "100000000000000001097906362944045541740492309677311846336810682903157585404911491537163328978"
+     "494688899061249669721172515611590283743140088328307009198146046031271664502933027185697489699"
+     "588559043338384466165001178426897626212945177628091195786707458122783970171784415105291802893"
+     "207873272974885715430223118336|1e+308|4.941e-324",
+     nullptr, kDefault},
+    {"{{printf \"%#g|%#.3g|%#e|%#.0f|%#x|%b|%b\" 0.1 100.0 1.0 3.0 1.0 1.0 -0.0}}",
+     "0.100000|100.|1.000000e+00|3.|0x1.p+00|4503599627370496p-52|-0p-1074", nullptr, kDefault},
+    {"{{printf \"%U|%.6U|%#U|%q|%+q\" 0x1F600 65 0x2028 0x2028 0xe9}}",
+     "U+1F600|U+000041|U+2028|'\\u2028'|'\\u00e9'", nullptr, kDefault},
+    {"{{printf \"%06x|% X|%#x|%# x\" \"hi\" \"hi\" \"hi\" \"hi\"}}",
+     "006869|68 69|0x6869|0x68 0x69", nullptr, kDefault},
+    {"{{printf \"%5v|%-5v|%.1v\" nil nil nil}}", "<nil>|<nil>|<nil>", nullptr, kDefault},
+    {"{{printf \"%.[2]d|%[5]d|%[0]d|%[x]d\" 1 2}}", "2|%!d(BADINDEX)|%!d(BADINDEX)|%!d(BADINDEX)",
+     nullptr, kDefault},
+    {"{{\"x\" | printf}}", "x", nullptr, kDefault},
+    {"{{nothing | printf}}", nullptr,
+     "template: t:1:12: executing \"t\" at <printf>: invalid value; expected string", kDefault},
+    {"{{printf .missing}}", nullptr,
+     "template: t:1:9: executing \"t\" at <.missing>: invalid value; expected string", kDefault},
+    {"{{$x=1}}", nullptr, "template: t:1: bad character U+003D '='", kDefault},
+    {"{{.s\"a\"}}", nullptr, "template: t:1: bad character U+0022 '\"'", kDefault},
+    {"{{#}}", nullptr, "template: t:1: unexpected \"#\" in command", kDefault},
+    {"{{1+2i}}", nullptr, "template: t:1: bad number syntax: \"1+2i\"", kDefault},
+    {"{{\n.x\n#}}", nullptr, "template: t:3: unexpected \"#\" in operand", kDefault},
+    {"a\n{{- \n.s}}\n{{fail}}", nullptr,
+     "template: t:4:2: executing \"t\" at <fail>: error calling fail: boom", kDefault},
+    {"{{fail.x}}", nullptr, "template: t:1:2: executing \"t\" at <fail>: error calling fail: boom",
+     kDefault},
+    {"{{(echo 1).x}}", nullptr,
+     "template: t:1:10: executing \"t\" at <(echo 1).x>: can't evaluate field x in type "
+     "[]interface {}",
+     kDefault},
+    {"{{range $e := .s}}{{end}}", nullptr,
+     "template: t:1:14: executing \"t\" at <.s>: range can't iterate over type string", kDefault},
 };
 
 TEST(TemplateTest, GoCompatibleTable) {
