@@ -769,7 +769,35 @@ std::optional<std::string> GoJson(const Value& v, bool escape_html, int indent) 
 }
 
 // Parses JSON text; on failure returns the byte offset of the error.
+// Go's encoding/json refuses nesting deeper than 10000; so do we, before anything recurses.
+constexpr int kMaxJsonDepth = 10000;
+
+bool JsonTooDeep(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Result<Value> ParseJson(std::string_view fn, std::string_view text) {
+  if (JsonTooDeep(text)) {
+    return FnError(fn, "invalid JSON: exceeded max depth of " + std::to_string(kMaxJsonDepth));
+  }
   try {
     return Value::FromJson(nlohmann::json::parse(text));
   } catch (const nlohmann::json::parse_error& e) {
@@ -1325,7 +1353,16 @@ std::string ToYaml(const Value& v) {
 }
 
 // YAML node -> Value with go-yaml v2's resolution of plain scalars. Errors carry no data.
-Result<Value> YamlToValue(const YAML::Node& node) {
+// Aliases can make a small document expand enormously ("billion laughs"); like go-yaml's
+// excessive-aliasing check, stop at a budget of nodes.
+constexpr std::size_t kMaxYamlNodes = 1'000'000;
+
+Result<Value> YamlToValue(const YAML::Node& node, std::size_t& budget) {
+  if (budget == 0) {
+    return Status::InvalidArgument(
+        "error converting YAML to JSON: yaml: document contains excessive aliasing");
+  }
+  --budget;
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -1341,7 +1378,7 @@ Result<Value> YamlToValue(const YAML::Node& node) {
     case YAML::NodeType::Sequence: {
       List list;
       for (const auto& e : node) {
-        COFFER_ASSIGN_OR_RETURN(Value v, YamlToValue(e));
+        COFFER_ASSIGN_OR_RETURN(Value v, YamlToValue(e, budget));
         list.push_back(std::move(v));
       }
       return Value(std::move(list));
@@ -1349,7 +1386,7 @@ Result<Value> YamlToValue(const YAML::Node& node) {
     case YAML::NodeType::Map: {
       Map map;
       for (const auto& kv : node) {
-        COFFER_ASSIGN_OR_RETURN(Value k, YamlToValue(kv.first));
+        COFFER_ASSIGN_OR_RETURN(Value k, YamlToValue(kv.first, budget));
         std::string key;
         switch (k.kind()) {
           case Kind::kString:
@@ -1368,7 +1405,7 @@ Result<Value> YamlToValue(const YAML::Node& node) {
                 "error converting YAML to JSON: unsupported map key of type " +
                 std::string(KindName(k.kind())));
         }
-        COFFER_ASSIGN_OR_RETURN(Value v, YamlToValue(kv.second));
+        COFFER_ASSIGN_OR_RETURN(Value v, YamlToValue(kv.second, budget));
         map.insert_or_assign(std::move(key), std::move(v));
       }
       return Value(std::move(map));
@@ -1383,7 +1420,8 @@ Value FromYaml(std::string_view text) {
   Map result;
   try {
     const YAML::Node root = YAML::Load(std::string(text));
-    auto v = YamlToValue(root);
+    std::size_t budget = kMaxYamlNodes;
+    auto v = YamlToValue(root, budget);
     if (!v.ok()) {
       result["Error"] = Value(v.status().message());
       return Value(std::move(result));

@@ -219,6 +219,8 @@ TEST(EsoFunctionsTest, Json) {
                  {"n", Value()}})},
       {"fromJson", {Value("[1, \"x\"]")}, Value(List{Value(1), Value("x")})},
       {"fromJson", {Value("not json s3cr3t")}, Value()},
+      {"fromJson", {Value(std::string(20000, '[') + std::string(20000, ']'))}, Value()},
+      {"fromJson", {Value(R"(["[{\"]"])")}, Value(Strings({"[{\"]"}))},
       {"mustFromJson", {Value("\"str\"")}, Value("str")},
   });
 }
@@ -334,6 +336,19 @@ TEST(EsoFunctionsTest, FromYaml) {
   // Numbers as keys become strings; an empty document is an empty map.
   EXPECT_EQ(*Call("fromYaml", {Value("1: one\n")}), Value(Map{{"1", Value("one")}}));
   EXPECT_EQ(*Call("fromYaml", {Value("")}), Value(Map{}));
+
+  // Alias bombs stop at a node budget.
+  std::string bomb = "a0: &a0 [s3cr3t, s3cr3t, s3cr3t, s3cr3t, s3cr3t, s3cr3t, s3cr3t, s3cr3t]\n";
+  for (int i = 1; i < 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 8; ++j) bomb += (j ? ", " : "") + prev;
+    bomb += "]\n";
+  }
+  auto exploded = Call("fromYaml", {Value(bomb)});
+  ASSERT_TRUE(exploded.ok());
+  ASSERT_TRUE(exploded->AsMap().contains("Error"));
+  EXPECT_NE(exploded->AsMap().at("Error").AsString().find("excessive aliasing"), std::string::npos);
 
   // Errors land under "Error", as in ESO, without the input.
   for (const char* bad : {"- a\n- s3cr3t\n", "s3cr3t", "a: [s3cr3t\n", "a: \"\\q s3cr3t\"\n"}) {
@@ -591,6 +606,7 @@ TEST(EsoFunctionsTest, ErrorsNameTheFunctionAndNeverTheValue) {
       {"b32dec", {Value("s3cr3t")}, "b32dec: illegal base32 data at input byte"},
       {"mustFromJson", {Value("{\"a\": s3cr3t}")}, "mustFromJson: invalid JSON"},
       {"mustToJson", {Value(std::numeric_limits<double>::infinity())}, "unsupported value"},
+      {"mustFromJson", {Value(std::string(20000, '[') + kSecret)}, "exceeded max depth of 10000"},
       {"filterPEM", {Value("CERTIFICATE"), secret}, "filterPEM: error filtering pem: found junk"},
       {"filterCertChain", {Value("leaf"), Value(secret_pem)}, "not an X.509 certificate"},
       {"filterCertChain",
