@@ -66,25 +66,30 @@ Result<size_t> IndexArg(const Value& index, size_t cap) {
 }
 
 Result<Value> Index(std::span<const Value> args) {
-  Value item = args[0];
-  if (item.is_nil()) return Err("index of untyped nil");
+  static const Value kNil;
+  const Value* item = &args[0];
+  std::int64_t byte = 0;  // the last byte read from a string, when `item` is it
+  bool is_byte = false;
+  if (item->is_nil()) return Err("index of untyped nil");
   for (size_t i = 1; i < args.size(); ++i) {
     const Value& index = args[i];
-    if (item.is_nil()) return Err("index of nil pointer");
-    switch (item.kind()) {
+    if (is_byte) return Err("can't index item of type uint8");
+    if (item->is_nil()) return Err("index of nil pointer");
+    switch (item->kind()) {
       case Kind::kList: {
-        COFFER_ASSIGN_OR_RETURN(size_t x, IndexArg(index, item.AsList().size()));
-        if (x >= item.AsList().size()) return Err("index out of range");
-        Value next = item.AsList()[x];
-        item = std::move(next);
+        COFFER_ASSIGN_OR_RETURN(size_t x, IndexArg(index, item->AsList().size()));
+        if (x >= item->AsList().size()) return Err("index out of range");
+        item = &item->AsList()[x];
         break;
       }
       case Kind::kString:
       case Kind::kBytes: {
-        const std::string& s = item.kind() == Kind::kString ? item.AsString() : item.AsBytes().data;
+        const std::string& s =
+            item->kind() == Kind::kString ? item->AsString() : item->AsBytes().data;
         COFFER_ASSIGN_OR_RETURN(size_t x, IndexArg(index, s.size()));
         if (x >= s.size()) return Err("index out of range");
-        item = Value(static_cast<std::int64_t>(static_cast<unsigned char>(s[x])));
+        byte = static_cast<unsigned char>(s[x]);
+        is_byte = true;
         break;
       }
       case Kind::kMap: {
@@ -92,20 +97,16 @@ Result<Value> Index(std::span<const Value> args) {
         if (index.kind() != Kind::kString) {
           return Err(std::string("value has type ") + GoTypeName(index) + "; should be string");
         }
-        auto it = item.AsMap().find(index.AsString());
-        if (it == item.AsMap().end()) {
-          item = Value();
-        } else {
-          Value next = it->second;
-          item = std::move(next);
-        }
+        auto it = item->AsMap().find(index.AsString());
+        item = it == item->AsMap().end() ? &kNil : &it->second;
         break;
       }
       default:
-        return Err(std::string("can't index item of type ") + GoTypeName(item));
+        return Err(std::string("can't index item of type ") + GoTypeName(*item));
     }
   }
-  return item;
+  if (is_byte) return Value(byte);
+  return *item;
 }
 
 Result<Value> Slice(std::span<const Value> args) {
@@ -173,16 +174,20 @@ Result<Value> Lt(std::span<const Value> args) {
   return Value(lt);
 }
 
+Result<bool> LessOrEqual(const Value& a, const Value& b) {
+  COFFER_ASSIGN_OR_RETURN(bool lt, BuiltinLt(a, b));
+  if (lt) return true;
+  return BuiltinEq(a, b);
+}
+
 Result<Value> Le(std::span<const Value> args) {
-  COFFER_ASSIGN_OR_RETURN(bool lt, BuiltinLt(args[0], args[1]));
-  if (lt) return Value(true);
-  COFFER_ASSIGN_OR_RETURN(bool eq, BuiltinEq(args[0], args[1]));
-  return Value(eq);
+  COFFER_ASSIGN_OR_RETURN(bool le, LessOrEqual(args[0], args[1]));
+  return Value(le);
 }
 
 Result<Value> Gt(std::span<const Value> args) {
-  COFFER_ASSIGN_OR_RETURN(Value le, Le(args));
-  return Value(!le.AsBool());
+  COFFER_ASSIGN_OR_RETURN(bool le, LessOrEqual(args[0], args[1]));
+  return Value(!le);
 }
 
 Result<Value> Ge(std::span<const Value> args) {

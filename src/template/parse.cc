@@ -1,21 +1,14 @@
 #include "template/parse.h"
 
-#include <cerrno>
-#include <charconv>
-#include <cstdlib>
-#include <limits>
+#include <algorithm>
 #include <optional>
 
+#include "template/builtins.h"
 #include "template/lexer.h"
 #include "template/literal.h"
 
 namespace coffer::tmpl::internal {
 namespace {
-
-constexpr std::string_view kBuiltins[] = {
-    "and", "eq", "ge",  "gt", "html",  "index",  "js",      "le",    "len",
-    "lt",  "ne", "not", "or", "print", "printf", "println", "slice", "urlquery",
-};
 
 enum class Keyword : std::uint8_t {
   kNone,
@@ -552,12 +545,7 @@ void AppendFields(std::string& out, const std::vector<std::string>& fields) {
 
 }  // namespace
 
-bool IsBuiltinName(std::string_view name) {
-  for (auto b : kBuiltins) {
-    if (b == name) return true;
-  }
-  return false;
-}
+bool IsBuiltinName(std::string_view name) { return FindBuiltin(name) != nullptr; }
 
 std::string Arg::String() const {
   std::string out;
