@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -1017,6 +1019,26 @@ TEST(TemplateTest, ParseNestingIsLimited) {
   auto t2 = Template::Parse("t", ifs, TestFunctions());
   ASSERT_FALSE(t2.ok());
   EXPECT_EQ(t2.status().message(), "template: t:1: max expression depth exceeded");
+}
+
+TEST(TemplateTest, ConcurrentExecutionsOfOneTemplate) {
+  auto t = Template::Parse("t", "{{range $k, $v := .}}{{$k}}={{$v | printf \"%05d\"}};{{end}}",
+                           TestFunctions());
+  ASSERT_TRUE(t.ok());
+  const Value data(Map{{"a", 1}, {"b", 22}, {"c", 333}});
+  const std::string want = "a=00001;b=00022;c=00333;";
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < 500; ++n) {
+        auto out = t->Execute(data);
+        if (!out.ok() || *out != want) ++mismatches[i];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
 }  // namespace
