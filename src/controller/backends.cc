@@ -156,12 +156,63 @@ void Backends::Forget(std::string_view store_uid) {
   for (auto it = providers_.begin(); it != providers_.end();) {
     it = it->first.find(needle) != std::string::npos ? providers_.erase(it) : std::next(it);
   }
+  for (auto it = found_.begin(); it != found_.end();) {
+    it = it->first.first.find(needle) != std::string::npos ? found_.erase(it) : std::next(it);
+  }
+}
+
+op::FindOutcome Backends::Find(const std::string& id, provider::Provider& provider,
+                               const op::FindQuery& query, std::int64_t not_before_ms,
+                               bool* rejected) {
+  const std::int64_t started = ClockOf(options_)->NowMillis();
+  const auto cache_key = std::make_pair(id, query);
+  {
+    std::lock_guard lock(mu_);
+    // Forget results too old to answer anyone (bounds the memory they hold).
+    for (auto it = found_.begin(); it != found_.end();) {
+      it = started - it->second.started_ms > options_.value_retention.count() ? found_.erase(it)
+                                                                               : std::next(it);
+    }
+    auto it = found_.find(cache_key);
+    if (it != found_.end() && it->second.started_ms >= not_before_ms) return it->second.outcome;
+  }
+  provider::FindQuery q;
+  q.path = query.path;
+  q.name_regexp = query.name_regexp;
+  q.tags.assign(query.tags.begin(), query.tags.end());
+  Result<std::vector<provider::FoundSecret>> found = provider.FindSecrets(q);
+  op::FindOutcome outcome;
+  if (!found.ok()) {
+    *rejected = *rejected || CredentialsRejected(found.status());
+    outcome.status = found.status();
+    return outcome;
+  }
+  for (provider::FoundSecret& f : *found) {
+    op::RemoteValue value;
+    if (f.value.binary) {
+      value = op::RemoteValue{std::move(*f.value.binary), true, f.value.version_id};
+    } else {
+      value = op::RemoteValue{f.value.string.value_or(std::string()), false, f.value.version_id};
+    }
+    outcome.secrets.push_back(op::FoundSecret{std::move(f.name), std::move(value)});
+  }
+  std::lock_guard lock(mu_);
+  found_[cache_key] = FoundEntry{started, outcome};
+  return outcome;
 }
 
 op::FetchResult Backends::Fetch(const op::ExternalSecret& es, const op::SecretStore& store,
                                 std::int64_t not_before_ms) {
   const std::vector<op::FetchKey> keys = op::RequiredFetches(es);
-  if (store.provider_type == op::ProviderType::kFake) return op::FetchFromFake(store.fake, keys);
+  const std::vector<op::FindQuery> finds = op::RequiredFinds(es);
+  if (store.provider_type == op::ProviderType::kFake) {
+    op::FetchResult fake = op::FetchFromFake(store.fake, keys);
+    for (const op::FindQuery& query : finds) {
+      fake.found[query].status =
+          Status::FailedPrecondition("dataFrom.find is not supported with the fake provider");
+    }
+    return fake;
+  }
 
   op::FetchResult result;
   std::string id;
@@ -191,6 +242,9 @@ op::FetchResult Backends::Fetch(const op::ExternalSecret& es, const op::SecretSt
           op::RemoteValue{value->string.value_or(std::string()), false, value->version_id};
     }
     result.values.emplace(key, std::move(outcome));
+  }
+  for (const op::FindQuery& query : finds) {
+    result.found.emplace(query, Find(id, **provider, query, not_before_ms, &rejected));
   }
   // Rotated credentials: the next attempt reads the credentials Secret again.
   if (rejected) Drop(id);

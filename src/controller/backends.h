@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -60,6 +61,9 @@ class Backends {
 
   // Reads every value `es` needs from `store` (already checked usable with op::CheckStoreUsable).
   // A fetch is shared with other ExternalSecrets only if it started at or after `not_before_ms`.
+  // dataFrom.find queries run through the provider's FindSecrets; a successful result is shared
+  // the same way (same store, equal query, started at or after `not_before_ms`, younger than
+  // value_retention), so ExternalSecrets of one round with the same find list once.
   // Errors that concern the whole store (credentials unreadable) go into FetchResult::error.
   op::FetchResult Fetch(const op::ExternalSecret& es, const op::SecretStore& store,
                         std::int64_t not_before_ms);
@@ -98,6 +102,14 @@ class Backends {
   // The value of one key of a Kubernetes Secret (credentials). Messages name the Secret and key.
   Result<std::string> ReadSecretKey(const op::SecretKeySelector& ref);
   void Drop(const std::string& id);
+  // Runs one find query, or answers it from a recent enough result of an equal query.
+  op::FindOutcome Find(const std::string& id, provider::Provider& provider,
+                       const op::FindQuery& query, std::int64_t not_before_ms, bool* rejected);
+
+  struct FoundEntry {
+    std::int64_t started_ms = 0;
+    op::FindOutcome outcome;
+  };
 
   kube::Client& client_;
   const BackendOptions options_;
@@ -105,6 +117,8 @@ class Backends {
   provider::SharedFetcher fetcher_;
   std::mutex mu_;
   std::map<std::string, CachedProvider> providers_;  // guarded by mu_; key: the fetcher id
+  // Successful find results, guarded by mu_; key: fetcher id + query.
+  std::map<std::pair<std::string, op::FindQuery>, FoundEntry> found_;
 };
 
 // The fetcher identity of a store as used from a namespace: kind, namespace, name, uid and

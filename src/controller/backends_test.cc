@@ -365,5 +365,55 @@ TEST_F(BackendsTest, ForgetDropsTheStoresProviders) {
   EXPECT_EQ(CredentialReads(), 4);
 }
 
+// An ExternalSecret with one dataFrom[].find by name regexp, from store "aws".
+op::ExternalSecret FindEs(const std::string& name, const std::string& regexp) {
+  json object = {{"apiVersion", "external-secrets.io/v1"},
+                 {"kind", "ExternalSecret"},
+                 {"metadata", {{"name", name}, {"namespace", kNs}, {"uid", "uid-" + name}}},
+                 {"spec",
+                  {{"secretStoreRef", {{"name", "aws"}}},
+                   {"dataFrom", {{{"find", {{"name", {{"regexp", regexp}}}}}}}}}}};
+  Result<op::ExternalSecret> es = op::ParseExternalSecret(object);
+  EXPECT_TRUE(es.ok()) << es.status().ToString();
+  return es.ok() ? *es : op::ExternalSecret{};
+}
+
+TEST_F(BackendsTest, FindListsOnceForEqualQueriesOfOneRound) {
+  coffer_.Create("team/a", "a-value");
+  coffer_.Create("team/b", "b-value");
+  coffer_.Create("other/c", "c-value");
+  auto backends = Make();
+  op::SecretStore store = AwsStore(coffer_.endpoint(), SecretRefAuth());
+  const std::int64_t start = clock_.NowMillis();
+  op::FetchResult first = backends->Fetch(FindEs("one", "^team/"), store, start);
+  ASSERT_TRUE(first.error.ok()) << first.error.ToString();
+  ASSERT_EQ(first.found.size(), 1u);
+  const op::FindOutcome& outcome = first.found.begin()->second;
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  ASSERT_EQ(outcome.secrets.size(), 2u);
+  EXPECT_EQ(outcome.secrets[0].name, "team/a");
+  EXPECT_EQ(outcome.secrets[0].value.bytes, "a-value");
+  EXPECT_EQ(outcome.secrets[1].value.bytes, "b-value");
+  EXPECT_EQ(calls(), (std::vector<std::string>{"ListSecrets ok", "BatchGetSecretValue ok"}));
+
+  // Another ExternalSecret of the same round with an equal query: no backend call.
+  op::FetchResult second = backends->Fetch(FindEs("two", "^team/"), store, start);
+  ASSERT_EQ(second.found.size(), 1u);
+  EXPECT_EQ(second.found.begin()->second.secrets.size(), 2u);
+  EXPECT_EQ(calls().size(), 2u);
+
+  // A caller that must see later changes lists again.
+  coffer_.Create("team/d", "d-value");
+  clock_.AdvanceMillis(1);
+  op::FetchResult fresh = backends->Fetch(FindEs("two", "^team/"), store, clock_.NowMillis());
+  EXPECT_EQ(fresh.found.begin()->second.secrets.size(), 3u);
+  EXPECT_EQ(calls().size(), 4u);
+
+  // The fake provider has no listing: a clear error for the entry.
+  op::FetchResult fake = backends->Fetch(FindEs("f", "."), FakeStore(), start);
+  ASSERT_EQ(fake.found.size(), 1u);
+  EXPECT_EQ(fake.found.begin()->second.status.code(), StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace coffer::controller

@@ -450,6 +450,54 @@ TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) 
   EXPECT_EQ(DataOf(Secret("db2-secret"), "password"), "from-coffer");
 }
 
+TEST_F(ControllerTest, DataFromFindWithRewriteAgainstCofferServer) {
+  CofferBackend coffer;
+  coffer.Create("ml-platform/mlflow/db", "mlflow-s3cr3t");
+  coffer.Create("ml-platform/airflow/db", "airflow-s3cr3t");
+  coffer.Create("other/x", "other-s3cr3t");
+  apiserver_.Seed("secrets", {{"apiVersion", "v1"},
+                              {"kind", "Secret"},
+                              {"metadata", {{"name", "coffer-credentials"}, {"namespace", kNs}}},
+                              {"data",
+                               {{"access-key-id", Base64Encode(kAccessKeyId)},
+                                {"secret-access-key", Base64Encode(kSecretAccessKey)}}}});
+  json auth = {
+      {"secretRef",
+       {{"accessKeyIDSecretRef", {{"name", "coffer-credentials"}, {"key", "access-key-id"}}},
+        {"secretAccessKeySecretRef",
+         {{"name", "coffer-credentials"}, {"key", "secret-access-key"}}}}}};
+  apiserver_.Seed("secretstores", {{"apiVersion", "external-secrets.io/v1"},
+                                   {"kind", "SecretStore"},
+                                   {"metadata", {{"name", "aws"}, {"namespace", kNs}}},
+                                   {"spec",
+                                    {{"provider",
+                                      {{"aws",
+                                        {{"service", "SecretsManager"},
+                                         {"region", "us-east-1"},
+                                         {"endpoint", coffer.endpoint()},
+                                         {"auth", auth}}}}}}}});
+  json es = EsObject("ml", "aws", json::object(), "unused");
+  es["spec"].erase("data");
+  es["spec"]["dataFrom"] = json::parse(R"([{
+      "find": {"name": {"regexp": "^ml-platform/"}},
+      "rewrite": [{"regexp": {"source": "ml-platform/(.*)/db", "target": "$1-db"}}]}])");
+  apiserver_.Seed("externalsecrets", es);
+  auto c = Start(true);
+
+  ASSERT_TRUE(WaitFor([&] { return ReadyIs("ml", "True", "SecretSynced"); }));
+  std::optional<json> secret = Secret("ml-secret");
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_EQ((*secret)["data"].size(), 2u) << (*secret)["data"].dump();
+  EXPECT_EQ(DataOf(secret, "mlflow-db"), "mlflow-s3cr3t");
+  EXPECT_EQ(DataOf(secret, "airflow-db"), "airflow-s3cr3t");
+  EXPECT_GE(Sample(c->metrics(),
+                   "externalsecret_provider_api_calls_count{provider="
+                   "\"AWS/SecretsManager\",call=\"BatchGetSecretValue\",status="
+                   "\"success\"}")
+                .value_or(0),
+            1);
+}
+
 TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
   apiserver_.Seed("secretstores", FakeStoreObject("fake", "db/password", "s3cret"));
   apiserver_.Seed("externalsecrets", EsObject("db", "fake"));
