@@ -794,3 +794,58 @@ def test_secret_values_never_leak(kube, coffer, operator):
              for i, value in enumerate(values)
              if value in text or b64(value) in text]
     assert not found, found  # names the places, never the values
+
+
+# --- dataFrom.find + rewrite ---------------------------------------------------------------------
+
+
+def test_find_with_rewrite(kube, coffer, operator):
+    ns = make_namespace(kube, coffer, "e2e-find")
+    values = {name: random_value(name.replace("/", "-"))
+              for name in ("ml-platform/mlflow/db", "ml-platform/airflow/db", "other/x")}
+    tags = {"ml-platform/mlflow/db": {"team": "ml", "env": "prod"},
+            "ml-platform/airflow/db": {"team": "ml", "env": "dev"},
+            # "mlops" starts with "ml": AWS's tag-value filter matches it, the exact check not.
+            "other/x": {"team": "mlops", "env": "prod"}}
+    client = coffer.client()
+    for name, value in values.items():
+        coffer.remember(value)
+        client.create_secret(Name=name, SecretString=value,
+                             Tags=[{"Key": k, "Value": v} for k, v in tags[name].items()])
+
+    rewrite = [{"regexp": {"source": "ml-platform/(.*)/db", "target": "$1-db"}}]
+
+    def find_es(name, find, rewrites):
+        entry = {"find": find}
+        if rewrites:
+            entry["rewrite"] = rewrites
+        return json.dumps({
+            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"refreshInterval": "1h",
+                     "secretStoreRef": {"name": "coffer", "kind": "SecretStore"},
+                     "target": {"name": name},
+                     "dataFrom": [entry]},
+        })
+
+    kube.apply(find_es("by-name", {"name": {"regexp": "^ml-platform/"}}, rewrite))
+    kube.apply(find_es("by-tag", {"tags": {"team": "ml"}}, rewrite))
+    kube.apply(find_es("by-tags-no-rewrite", {"tags": {"team": "ml", "env": "prod"}}, None))
+    both = {"mlflow-db": values["ml-platform/mlflow/db"],
+            "airflow-db": values["ml-platform/airflow/db"]}
+    kube.wait_secret("by-name", ns, has_data(both), "with the rewritten keys", SYNC_TIMEOUT)
+    kube.wait_secret("by-tag", ns, has_data(both), "with exact tag matches only", SYNC_TIMEOUT)
+    # Without a rewrite, the full names are converted ('/' -> '_').
+    kube.wait_secret("by-tags-no-rewrite", ns,
+                     has_data({"ml-platform_mlflow_db": values["ml-platform/mlflow/db"]}),
+                     "with the converted key", SYNC_TIMEOUT)
+    for name in ("by-name", "by-tag", "by-tags-no-rewrite"):
+        kube.wait_es_ready(name, ns)
+
+    # A rewrite that leaves an invalid key fails the sync with the key named, no values.
+    kube.apply(find_es("bad-key", {"name": {"regexp": "^ml-platform/"}},
+                       [{"regexp": {"source": "^ml-platform/", "target": ""}}]))
+    obj = kube.wait_es_ready("bad-key", ns, reason="SecretSyncedError", status="False")
+    message = condition(obj)["message"]
+    assert "is not a valid Secret key" in message, message
+    assert not any(v in message for v in values.values()), "a secret value in the status"
