@@ -171,7 +171,7 @@ op::FindOutcome Backends::Find(const std::string& id, provider::Provider& provid
     // Forget results too old to answer anyone (bounds the memory they hold).
     for (auto it = found_.begin(); it != found_.end();) {
       it = started - it->second.started_ms > options_.value_retention.count() ? found_.erase(it)
-                                                                               : std::next(it);
+                                                                              : std::next(it);
     }
     auto it = found_.find(cache_key);
     if (it != found_.end() && it->second.started_ms >= not_before_ms) return it->second.outcome;

@@ -77,8 +77,8 @@ bool HasAllTags(const RemoteSecretDescription& d,
 }
 
 FoundSecret Found(RemoteSecretValue&& v) {
-  return FoundSecret{v.name, RemoteValue{std::move(v.string), std::move(v.binary),
-                                         std::move(v.version_id)}};
+  return FoundSecret{
+      v.name, RemoteValue{std::move(v.string), std::move(v.binary), std::move(v.version_id)}};
 }
 
 }  // namespace
