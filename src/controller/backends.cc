@@ -18,6 +18,7 @@ const Clock* ClockOf(const BackendOptions& options) {
 provider::SharedFetcher::Options FetcherOptions(const BackendOptions& options) {
   provider::SharedFetcher::Options o;
   o.max_age = std::max(options.share_window, options.value_retention);
+  o.revalidate_for = options.revalidate_for;
   o.clock = ClockOf(options);
   return o;
 }

@@ -46,6 +46,11 @@ struct BackendOptions {
   // Default: 2 minutes. How long a fetched value is kept to answer later syncs at all (the
   // sharing rules above decide whether it may); bounds the values held in memory.
   std::chrono::milliseconds value_retention{120'000};
+  // Default: 24 hours. DescribeSecret first (as the AWS caching client refreshes): a value older
+  // than the sharing rules allow, but younger than this, is kept, and a refresh asks the backend
+  // only which version is current; the value is read again only when that version changed.
+  // 0 turns it off (every refresh reads the value).
+  std::chrono::milliseconds revalidate_for{24 * 3'600'000};
   // Default: 10 s. Timeout of one backend call.
   std::chrono::milliseconds request_timeout{10'000};
   // Default: SystemClock.

@@ -205,7 +205,18 @@ TEST_F(BackendsTest, ExternalSecretsReadingTheSameKeyShareOneCall) {
   ASSERT_TRUE(fresh.error.ok()) << fresh.error.ToString();
   EXPECT_EQ(Outcome(fresh, "team/db")->value.bytes, "rotated-value");
   EXPECT_EQ(backends->fetch_stats().backend_calls, 2u);
-  EXPECT_EQ(calls().size(), 2u);
+  // DescribeSecret first: the version moved, so the value is read.
+  EXPECT_EQ(calls(), (std::vector<std::string>{"GetSecretValue ok", "DescribeSecret ok",
+                                               "GetSecretValue ok"}));
+
+  // Unchanged since: the next fresh read is a DescribeSecret alone, answered with the held value.
+  clock_.AdvanceMillis(1);
+  op::FetchResult again = backends->Fetch(a, store, clock_.NowMillis());
+  ASSERT_TRUE(again.error.ok()) << again.error.ToString();
+  EXPECT_EQ(Outcome(again, "team/db")->value.bytes, "rotated-value");
+  EXPECT_EQ(calls().size(), 4u);
+  EXPECT_EQ(calls().back(), "DescribeSecret ok");
+  EXPECT_EQ(backends->fetch_stats().revalidated, 1u);
 }
 
 TEST_F(BackendsTest, MissingCredentialsSecretOrKeyIsAClearErrorWithoutValues) {

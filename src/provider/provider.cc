@@ -54,6 +54,29 @@ Result<RemoteValue> AwsProvider::GetMetadata(const RemoteKey& key) {
                      std::nullopt, ""};
 }
 
+Result<std::string> AwsProvider::CurrentVersionId(const RemoteKey& key) {
+  if (key.metadata) return Status::FailedPrecondition("metadata has no version");
+  calls_.fetch_add(1, std::memory_order_relaxed);
+  Result<RemoteSecretDescription> described = client_->DescribeSecret(key.key);
+  Observe("DescribeSecret", described.status());
+  if (!described.ok()) {
+    if (IsMarkedForDeletion(described.status())) return MarkedForDeletion(key);
+    return described.status();
+  }
+  if (described->deleted_ms.has_value()) return MarkedForDeletion(key);
+  const std::string stage = key.version_stage.empty() ? "AWSCURRENT" : key.version_stage;
+  for (const auto& [id, stages] : described->versions) {
+    if (!key.version_id.empty()) {
+      if (id == key.version_id) return id;
+      continue;
+    }
+    for (const std::string& s : stages) {
+      if (s == stage) return id;
+    }
+  }
+  return Status::NotFound("secret " + key.key + " has no such version");
+}
+
 namespace {
 
 // A value AWS accepts in a ListSecrets / BatchGetSecretValue filter (^[a-zA-Z0-9 :_@/+=.-]+$, at

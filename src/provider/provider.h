@@ -69,6 +69,14 @@ class Provider {
  public:
   virtual ~Provider() = default;
   virtual Result<RemoteValue> GetSecret(const RemoteKey& key) = 0;
+  // The version id `key` (not a metadata key) selects now, without reading the value: what the
+  // AWS caching client's DescribeSecret-first refresh asks. kNotFound when the secret, or that
+  // version or stage, does not exist (or the secret is marked for deletion). Providers that cannot
+  // answer more cheaply than GetSecret return kFailedPrecondition, and callers read the value.
+  virtual Result<std::string> CurrentVersionId(const RemoteKey& key) {
+    (void)key;
+    return Status::FailedPrecondition("not supported");
+  }
   // dataFrom.find: every secret `query` selects, sorted by name, skipping secrets marked for
   // deletion. Providers without a listing answer kFailedPrecondition.
   virtual Result<std::vector<FoundSecret>> FindSecrets(const FindQuery& query) {
@@ -87,6 +95,7 @@ class Provider {
 //  - A secret scheduled for deletion is kNotFound ("secret <key> is marked for deletion"), as ESO
 //    treats it: AWS answers InvalidRequestException for its value, and DescribeSecret shows a
 //    DeletedDate.
+//  - CurrentVersionId: DescribeSecret's VersionIdsToStages.
 //  - FindSecrets, with the fewest calls that give exact semantics (AWS's tag filters are
 //    prefix matches and not pair-bound, BatchGetSecretValue returns no tags):
 //      tags (± path, ± name): ListSecrets (100 a page) filtered by name=[path] and one tag-key and
@@ -107,6 +116,7 @@ class AwsProvider : public Provider {
       : client_(std::move(client)), observer_(std::move(observer)) {}
   Result<RemoteValue> GetSecret(const RemoteKey& key) override;
   Result<std::vector<FoundSecret>> FindSecrets(const FindQuery& query) override;
+  Result<std::string> CurrentVersionId(const RemoteKey& key) override;
   Status Validate() override;
   std::uint64_t calls() const override { return calls_.load(); }
 

@@ -344,8 +344,7 @@ TEST_F(SecretsManagerClientTest, CreatePutTagAndDeleteForPushSecret) {
   EXPECT_EQ(client.DescribeSecret("push/gone").status().code(), StatusCode::kNotFound);
   // As AWS: a forced delete of a missing secret succeeds; otherwise it is NotFound.
   EXPECT_TRUE(client.DeleteSecret("push/missing", true, std::nullopt).ok());
-  EXPECT_EQ(client.DeleteSecret("push/missing", false, std::nullopt).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(client.DeleteSecret("push/missing", false, std::nullopt).code(), StatusCode::kNotFound);
 }
 
 TEST(StatusFromAwsErrorTest, MapsTypesAndKeepsMessagesShort) {

@@ -1,5 +1,7 @@
 #include "provider/shared_fetcher.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace coffer::provider {
@@ -27,8 +29,10 @@ Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& pr
                                        const RemoteKey& key, std::int64_t not_before_ms) {
   const std::string cache_key = CacheKey(store_id, key);
   std::shared_ptr<Entry> entry;
+  std::optional<RemoteValue> held;  // a value to check with DescribeSecret first
   {
     std::unique_lock<std::mutex> lock(mu_);
+    PruneLocked(options_.clock->NowMillis());
     while (true) {
       auto it = entries_.find(cache_key);
       if (it == entries_.end()) break;
@@ -51,6 +55,10 @@ Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& pr
         ++stats_.cache_hits;
         return found->result;
       }
+      if (found->result.ok() && !key.metadata && !found->result->version_id.empty() &&
+          age <= options_.revalidate_for.count()) {
+        held = *found->result;
+      }
       entries_.erase(it);  // stale or too old for this caller, or a failure already handed out
       break;
     }
@@ -61,9 +69,21 @@ Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& pr
   }
 
   // The call runs without the lock; later requests for this key wait on `entry`.
-  Result<RemoteValue> result = provider.GetSecret(key);
+  std::optional<Result<RemoteValue>> answer;
+  bool revalidated = false;
+  if (held) {
+    Result<std::string> current = provider.CurrentVersionId(key);
+    if (current.ok() && *current == held->version_id) {
+      answer = std::move(*held);
+      revalidated = true;
+    } else if (!current.ok() && current.status().code() != StatusCode::kFailedPrecondition) {
+      answer = Result<RemoteValue>(current.status());  // gone, or the backend failed: as GetSecret
+    }
+  }
+  Result<RemoteValue> result = answer ? std::move(*answer) : provider.GetSecret(key);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (revalidated) ++stats_.revalidated;
     entry->result = std::move(result);
     entry->fetched_ms = options_.clock->NowMillis();
     entry->done = true;
@@ -74,6 +94,19 @@ Result<RemoteValue> SharedFetcher::Get(const std::string& store_id, Provider& pr
   }
   cv_.notify_all();
   return entry->result;
+}
+
+void SharedFetcher::PruneLocked(std::int64_t now_ms) {
+  if (now_ms - last_prune_ms_ < 60'000) return;
+  last_prune_ms_ = now_ms;
+  const std::int64_t keep = std::max(options_.max_age.count(), options_.revalidate_for.count());
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second->done && now_ms - it->second->fetched_ms > keep) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void SharedFetcher::NewRound() {

@@ -11,6 +11,11 @@
 //    per-ExternalSecret backoff paces it).
 //  - NewRound() forgets every value, so a refresh round sees the backend's current state; a
 //    single caller gets the same with Get()'s not_before_ms.
+//  - DescribeSecret first, as the AWS caching client refreshes: a value older than `max_age` (or
+//    older than the caller's not_before_ms) but younger than `revalidate_for` is checked with the
+//    provider's CurrentVersionId; if the selected version is still the one held, the held value
+//    is answered and no value is transferred. A changed version, or a provider that cannot tell,
+//    reads the value again. Only the outcome is shared; the check itself is single-flight too.
 //
 // Thread-safe. Values live in memory only as long as the operator needs them (max_age), and are
 // never logged.
@@ -33,6 +38,9 @@ class SharedFetcher {
   struct Options {
     // Default: 10 s. How long a fetched value answers later requests of the same round.
     std::chrono::milliseconds max_age{10000};
+    // Default: 0 (off). How long a value may be kept to answer after a DescribeSecret-first
+    // check that shows its version is still current. Values older than this are read again.
+    std::chrono::milliseconds revalidate_for{0};
     // Default: SystemClock.
     const Clock* clock = nullptr;
   };
@@ -43,6 +51,9 @@ class SharedFetcher {
     // Waited for a fetch in flight that started before the caller's not_before_ms, to call again
     // after it.
     std::uint64_t superseded_waits = 0;
+    // Of backend_calls: DescribeSecret-first checks that found the held version still current
+    // (no value read).
+    std::uint64_t revalidated = 0;
   };
 
   explicit SharedFetcher(Options options);
@@ -69,11 +80,16 @@ class SharedFetcher {
     Result<RemoteValue> result = Status::Internal("not fetched");
   };
 
+  // Drops finished entries that can answer nobody any more (older than max_age and
+  // revalidate_for). Called with mu_ held, at most once a minute.
+  void PruneLocked(std::int64_t now_ms);
+
   Options options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
   Stats stats_;                                            // guarded by mu_
+  std::int64_t last_prune_ms_ = 0;                         // guarded by mu_
 };
 
 }  // namespace coffer::provider

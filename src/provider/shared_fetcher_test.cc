@@ -220,5 +220,104 @@ TEST(SharedFetcherTest, NotBeforeWaitsForAnOlderCallInFlightThenCallsAgain) {
   EXPECT_EQ(provider.calls(), 2u);
 }
 
+// A provider whose values carry a version that tests move, and that answers CurrentVersionId.
+class VersionedProvider : public Provider {
+ public:
+  Result<RemoteValue> GetSecret(const RemoteKey& key) override {
+    ++gets;
+    if (gone) return Status::NotFound("secret " + key.key + " not found");
+    return RemoteValue{"value-" + version, std::nullopt, version};
+  }
+  Result<std::string> CurrentVersionId(const RemoteKey& key) override {
+    ++describes;
+    if (down) return Status::Unavailable("backend down");
+    if (gone) return Status::NotFound("secret " + key.key + " not found");
+    return version;
+  }
+  Status Validate() override { return Status::Ok(); }
+  std::uint64_t calls() const override { return gets + describes; }
+
+  std::string version = "v1";
+  bool gone = false;
+  bool down = false;
+  int gets = 0;
+  int describes = 0;
+};
+
+TEST(SharedFetcherTest, DescribeSecretFirstReusesTheHeldValueWhileItsVersionIsCurrent) {
+  FakeClock clock(0);
+  SharedFetcher::Options o = Opts(&clock);
+  o.revalidate_for = std::chrono::hours(1);
+  SharedFetcher fetcher(o);
+  VersionedProvider provider;
+  ASSERT_EQ(fetcher.Get("s", provider, {"db", "", ""})->string, "value-v1");
+  EXPECT_EQ(provider.gets, 1);
+
+  // Past max_age: one DescribeSecret, no value read; the result is shared like a read.
+  clock.AdvanceMillis(20'000);
+  ASSERT_EQ(fetcher.Get("s", provider, {"db", "", ""})->string, "value-v1");
+  ASSERT_EQ(fetcher.Get("s", provider, {"db", "", ""})->string, "value-v1");
+  EXPECT_EQ(provider.gets, 1);
+  EXPECT_EQ(provider.describes, 1);
+  EXPECT_EQ(fetcher.stats().revalidated, 1u);
+
+  // A caller that needs a read after now (force-sync) also gets the check, not a blind reuse.
+  provider.version = "v2";
+  clock.AdvanceMillis(1);
+  ASSERT_EQ(fetcher.Get("s", provider, {"db", "", ""}, clock.NowMillis())->string, "value-v2");
+  EXPECT_EQ(provider.describes, 2);
+  EXPECT_EQ(provider.gets, 2);  // the version moved: the value is read
+
+  // The backend failing the check is an error like a failed read, and nothing stale is served.
+  clock.AdvanceMillis(20'000);
+  provider.down = true;
+  EXPECT_EQ(fetcher.Get("s", provider, {"db", "", ""}).status().code(), StatusCode::kUnavailable);
+  provider.down = false;
+  ASSERT_EQ(fetcher.Get("s", provider, {"db", "", ""})->string, "value-v2");  // read again
+  EXPECT_EQ(provider.gets, 3);
+
+  // Deleted: NotFound from the check itself.
+  clock.AdvanceMillis(20'000);
+  provider.gone = true;
+  EXPECT_EQ(fetcher.Get("s", provider, {"db", "", ""}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(provider.gets, 3);
+}
+
+TEST(SharedFetcherTest, DescribeSecretFirstEndsAfterRevalidateForAndIsOffByDefault) {
+  FakeClock clock(0);
+  SharedFetcher::Options o = Opts(&clock);
+  o.revalidate_for = std::chrono::minutes(1);
+  SharedFetcher fetcher(o);
+  VersionedProvider provider;
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
+  clock.AdvanceMillis(61'000);  // older than revalidate_for: read, no check
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
+  EXPECT_EQ(provider.gets, 2);
+  EXPECT_EQ(provider.describes, 0);
+  // Metadata keys are always read.
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", "", true}).ok());
+  clock.AdvanceMillis(20'000);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", "", true}).ok());
+  EXPECT_EQ(provider.describes, 0);
+
+  SharedFetcher off(Opts(&clock));
+  ASSERT_TRUE(off.Get("s", provider, {"db", "", ""}).ok());
+  clock.AdvanceMillis(20'000);
+  ASSERT_TRUE(off.Get("s", provider, {"db", "", ""}).ok());
+  EXPECT_EQ(provider.describes, 0);
+}
+
+TEST(SharedFetcherTest, ProvidersWithoutAVersionCheckAreReadAsBefore) {
+  FakeClock clock(0);
+  SharedFetcher::Options o = Opts(&clock);
+  o.revalidate_for = std::chrono::hours(1);
+  SharedFetcher fetcher(o);
+  CountingProvider provider;  // CurrentVersionId: FailedPrecondition
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
+  clock.AdvanceMillis(20'000);
+  ASSERT_TRUE(fetcher.Get("s", provider, {"db", "", ""}).ok());
+  EXPECT_EQ(provider.calls(), 2u);
+}
+
 }  // namespace
 }  // namespace coffer::provider
