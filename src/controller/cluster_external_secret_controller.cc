@@ -1,19 +1,22 @@
 #include "controller/cluster_external_secret_controller.h"
 
 #include <algorithm>
-#include <random>
 #include <set>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
 #include "controller/controller.h"
+#include "controller/object_util.h"
 #include "operator/metrics_names.h"
 #include "operator/reconcile.h"
 
 namespace coffer::controller {
 namespace {
 
+using internal::MetadataOf;
+using internal::StringAt;
+using internal::UniformRandom;
 using nlohmann::json;
 
 constexpr std::string_view kCesPrefix = "ces:";
@@ -22,33 +25,22 @@ constexpr std::string_view kStatusFieldManager = "coffer-operator";
 constexpr std::string_view kFieldManager = "coffer-operator";
 constexpr std::int64_t kListPageSize = 100;
 
-const json& Metadata(const json& object) {
-  static const json empty = json::object();
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? *it : empty;
-}
-
-std::string StringAt(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 op::StringMap LabelsOf(const json& object) {
   op::StringMap out;
-  auto it = Metadata(object).find("labels");
-  if (it == Metadata(object).end() || !it->is_object()) return out;
+  auto it = MetadataOf(object).find("labels");
+  if (it == MetadataOf(object).end() || !it->is_object()) return out;
   for (const auto& [k, v] : it->items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }
   return out;
 }
 
-bool Terminating(const json& object) { return Metadata(object).contains("deletionTimestamp"); }
+bool Terminating(const json& object) { return MetadataOf(object).contains("deletionTimestamp"); }
 
 // The name of the ClusterExternalSecret that controls an ExternalSecret object, or "".
 std::string CesOwnerOf(const json& object) {
-  auto refs = Metadata(object).find("ownerReferences");
-  if (refs == Metadata(object).end() || !refs->is_array()) return "";
+  auto refs = MetadataOf(object).find("ownerReferences");
+  if (refs == MetadataOf(object).end() || !refs->is_array()) return "";
   for (const json& r : *refs) {
     if (!r.is_object() || !r.value("controller", false)) continue;
     const std::string api_version = StringAt(r, "apiVersion");
@@ -63,7 +55,7 @@ std::string CesOwnerOf(const json& object) {
 
 // Namespaces: what selection needs, nothing else (annotations can be large).
 json NamespaceTransform(const json& object) {
-  const json& meta = Metadata(object);
+  const json& meta = MetadataOf(object);
   json slim = json::object();
   for (const char* key : {"name", "resourceVersion", "labels", "deletionTimestamp"}) {
     if (auto it = meta.find(key); it != meta.end()) slim[key] = *it;
@@ -74,7 +66,7 @@ json NamespaceTransform(const json& object) {
 // ExternalSecrets: in full (without status and managedFields) when a ClusterExternalSecret controls
 // them, since the reconcile compares them; otherwise only what shows the name is taken.
 json ExternalSecretTransform(const json& object) {
-  const json& meta = Metadata(object);
+  const json& meta = MetadataOf(object);
   if (!CesOwnerOf(object).empty()) {
     json out = {{"apiVersion", StringAt(object, "apiVersion")},
                 {"kind", StringAt(object, "kind")},
@@ -93,8 +85,8 @@ json ExternalSecretTransform(const json& object) {
 // Whether a ClusterExternalSecret update asks for a reconcile: spec (generation), labels or
 // annotations (force-sync is mirrored), deletion. Status-only updates (ours) do not.
 bool CesChanged(const json& a, const json& b) {
-  const json& ma = Metadata(a);
-  const json& mb = Metadata(b);
+  const json& ma = MetadataOf(a);
+  const json& mb = MetadataOf(b);
   return ma.value("generation", 0) != mb.value("generation", 0) ||
          ma.value("labels", json::object()) != mb.value("labels", json::object()) ||
          ma.value("annotations", json::object()) != mb.value("annotations", json::object()) ||
@@ -103,17 +95,12 @@ bool CesChanged(const json& a, const json& b) {
 
 // What the reconcile compares of an ExternalSecret the ClusterExternalSecret controls.
 bool OwnedEsChanged(const json& a, const json& b) {
-  const json& ma = Metadata(a);
-  const json& mb = Metadata(b);
+  const json& ma = MetadataOf(a);
+  const json& mb = MetadataOf(b);
   for (const char* key : {"generation", "labels", "annotations", "ownerReferences"}) {
     if (ma.value(key, json()) != mb.value(key, json())) return true;
   }
   return false;
-}
-
-double Uniform() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
 // A merge patch that replaces the whole status: fields that are gone are set to null.
@@ -252,11 +239,11 @@ void ClusterExternalSecretController::Process(const op::WorkItem& item) {
 void ClusterExternalSecretController::OnClusterExternalSecret(const json* old_object,
                                                               const json* object) {
   const json& any = object != nullptr ? *object : *old_object;
-  const std::string key = std::string(kCesPrefix) + StringAt(Metadata(any), "name");
+  const std::string key = std::string(kCesPrefix) + StringAt(MetadataOf(any), "name");
   if (object == nullptr) {
     // Its ExternalSecrets carry its ownerReference: the garbage collector removes them.
     queue_.Forget(key);
-    ForgetMetrics(StringAt(Metadata(any), "name"));
+    ForgetMetrics(StringAt(MetadataOf(any), "name"));
     std::lock_guard lock(mu_);
     consecutive_failures_.erase(key);
     return;
@@ -265,7 +252,7 @@ void ClusterExternalSecretController::OnClusterExternalSecret(const json* old_ob
 }
 
 void ClusterExternalSecretController::OnNamespace(const json* old_object, const json* object) {
-  const std::string name = StringAt(Metadata(object != nullptr ? *object : *old_object), "name");
+  const std::string name = StringAt(MetadataOf(object != nullptr ? *object : *old_object), "name");
   for (const json& ces_object : cluster_external_secrets_->List()) {
     Result<op::ClusterExternalSecret> ces = op::ParseClusterExternalSecret(ces_object);
     if (!ces.ok()) continue;
@@ -290,13 +277,13 @@ void ClusterExternalSecretController::OnExternalSecret(const json* old_object, c
     // Deleted: its owner puts it back; a ClusterExternalSecret that failed in this namespace
     // because the name was taken tries again.
     if (std::string owner = CesOwnerOf(*old_object); !owner.empty()) owners.insert(owner);
-    const std::string ns = StringAt(Metadata(*old_object), "namespace");
-    const std::string name = StringAt(Metadata(*old_object), "name");
+    const std::string ns = StringAt(MetadataOf(*old_object), "namespace");
+    const std::string name = StringAt(MetadataOf(*old_object), "name");
     for (const json& ces_object : cluster_external_secrets_->List()) {
       op::ClusterExternalSecretStatus status = op::ParseClusterExternalSecretStatus(ces_object);
       if (status.external_secret_name != name) continue;
       for (const op::NamespaceFailure& f : status.failed_namespaces) {
-        if (f.namespace_ == ns) owners.insert(StringAt(Metadata(ces_object), "name"));
+        if (f.namespace_ == ns) owners.insert(StringAt(MetadataOf(ces_object), "name"));
       }
     }
   } else if (old_object != nullptr && OwnedEsChanged(*old_object, *object)) {
@@ -344,7 +331,8 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
 
   op::CesObserved observed;
   for (const json& ns : namespaces_->List()) {
-    observed.namespaces.push_back({StringAt(Metadata(ns), "name"), LabelsOf(ns), Terminating(ns)});
+    observed.namespaces.push_back(
+        {StringAt(MetadataOf(ns), "name"), LabelsOf(ns), Terminating(ns)});
   }
   // The ExternalSecrets it may own: its name (and the previous one) in every namespace.
   std::set<std::string> names = {ces->external_secret_name};
@@ -401,7 +389,7 @@ void ClusterExternalSecretController::Sync(const std::string& name) {
   if (failures > 0) {
     queue_.AddAfter(key, op::BackoffDelay(failures));
   } else if (plan.requeue_after_ms > 0) {
-    queue_.AddAfter(key, op::JitteredDelay(plan.requeue_after_ms, Uniform()));
+    queue_.AddAfter(key, op::JitteredDelay(plan.requeue_after_ms, UniformRandom()));
   }
 }
 

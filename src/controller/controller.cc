@@ -1,11 +1,11 @@
 #include "controller/controller.h"
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "controller/object_util.h"
 #include "operator/eso_hash.h"
 #include "operator/metrics_names.h"
 #include "operator/store_ref.h"
@@ -14,6 +14,12 @@
 namespace coffer::controller {
 namespace {
 
+using internal::JoinKey;
+using internal::MetadataOf;
+using internal::SplitKey;
+using internal::StringAt;
+using internal::UniformRandom;
+using internal::WithoutManagedFields;
 using nlohmann::json;
 
 constexpr std::string_view kEsPrefix = "es:";
@@ -29,33 +35,15 @@ constexpr std::int64_t kListPageSize = 100;
 // How often a write is re-planned after the cache proved stale (AlreadyExists, Conflict).
 constexpr int kMaxWriteAttempts = 3;
 
-const json& Metadata(const json& object) {
-  static const json empty = json::object();
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? *it : empty;
-}
-
-std::string StringAt(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string JoinKey(std::string_view ns, std::string_view name) {
-  std::string key(ns);
-  if (!key.empty()) key.push_back('/');
-  key.append(name);
-  return key;
-}
-
 std::string ResourceVersionOf(const json& object) {
-  return StringAt(Metadata(object), "resourceVersion");
+  return StringAt(MetadataOf(object), "resourceVersion");
 }
 
 // Whether an ExternalSecret update asks for a reconcile: a spec change (generation), a label or
 // annotation change (force-sync), or deletion. Status-only updates (ours) do not.
 bool ExternalSecretChanged(const json& old_object, const json& object) {
-  const json& a = Metadata(old_object);
-  const json& b = Metadata(object);
+  const json& a = MetadataOf(old_object);
+  const json& b = MetadataOf(object);
   return a.value("generation", 0) != b.value("generation", 0) ||
          a.value("labels", json::object()) != b.value("labels", json::object()) ||
          a.value("annotations", json::object()) != b.value("annotations", json::object()) ||
@@ -64,7 +52,7 @@ bool ExternalSecretChanged(const json& old_object, const json& object) {
 
 // The target name and store queue key an ExternalSecret object refers to.
 std::pair<std::string, std::string> RefsOf(const json& object) {
-  const json& meta = Metadata(object);
+  const json& meta = MetadataOf(object);
   const std::string ns = StringAt(meta, "namespace");
   std::string target;
   std::string store_name;
@@ -88,26 +76,6 @@ std::pair<std::string, std::string> RefsOf(const json& object) {
 std::string_view ReadyOf(const std::vector<op::Condition>& conditions) {
   const op::Condition* ready = op::FindCondition(conditions, op::kConditionReady);
   return ready != nullptr ? std::string_view(ready->status) : std::string_view();
-}
-
-double Uniform() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-json WithoutManagedFields(const json& object) {
-  json out = object;
-  if (auto meta = out.find("metadata"); meta != out.end() && meta->is_object()) {
-    meta->erase("managedFields");
-  }
-  return out;
-}
-
-// Splits "ns/name" (or "name" for cluster-scoped objects).
-std::pair<std::string, std::string> SplitKey(std::string_view key) {
-  const std::size_t slash = key.find('/');
-  if (slash == std::string_view::npos) return {"", std::string(key)};
-  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
 }
 
 std::int64_t ElapsedNanos(std::chrono::steady_clock::time_point since) {
@@ -216,11 +184,11 @@ void Controller::StartWorkers() {
   // Stores first, so that ExternalSecrets find them validated instead of failing on "not ready"
   // and backing off.
   for (const json& store : stores_->List()) {
-    const json& meta = Metadata(store);
+    const json& meta = MetadataOf(store);
     SyncStore(op::StoreKind::kSecretStore, StringAt(meta, "namespace"), StringAt(meta, "name"));
   }
   for (const json& store : cluster_stores_->List()) {
-    SyncStore(op::StoreKind::kClusterSecretStore, "", StringAt(Metadata(store), "name"));
+    SyncStore(op::StoreKind::kClusterSecretStore, "", StringAt(MetadataOf(store), "name"));
   }
   const int n = std::max(1, options_.workers);
   for (int i = 0; i < n; ++i) {
@@ -264,7 +232,7 @@ void Controller::Process(const op::WorkItem& item) {
 
 void Controller::OnExternalSecret(const json* old_object, const json* object) {
   const json& any = object != nullptr ? *object : *old_object;
-  const json& meta = Metadata(any);
+  const json& meta = MetadataOf(any);
   const std::string key = JoinKey(StringAt(meta, "namespace"), StringAt(meta, "name"));
   {
     std::lock_guard lock(mu_);
@@ -290,7 +258,7 @@ void Controller::OnExternalSecret(const json* old_object, const json* object) {
 
 void Controller::OnStore(op::StoreKind kind, const json* old_object, const json* object) {
   const json& any = object != nullptr ? *object : *old_object;
-  const json& meta = Metadata(any);
+  const json& meta = MetadataOf(any);
   const std::string key = kind == op::StoreKind::kClusterSecretStore
                               ? std::string(kClusterStorePrefix) + StringAt(meta, "name")
                               : std::string(kStorePrefix) +
@@ -298,14 +266,14 @@ void Controller::OnStore(op::StoreKind kind, const json* old_object, const json*
   ForgetOverlayOnceSeen(key, object);
   const bool changed =
       object == nullptr || old_object == nullptr ||
-      Metadata(*old_object).value("generation", 0) != Metadata(*object).value("generation", 0);
+      MetadataOf(*old_object).value("generation", 0) != MetadataOf(*object).value("generation", 0);
   if (!changed) return;
   queue_.Add(key);
   if (object == nullptr) EnqueueUsersOf(key);
 }
 
 void Controller::OnSecret(const json& object, bool deleted) {
-  const json& meta = Metadata(object);
+  const json& meta = MetadataOf(object);
   const std::string target = JoinKey(StringAt(meta, "namespace"), StringAt(meta, "name"));
   ForgetOverlayOnceSeen(std::string(kSecretOverlay) + target, deleted ? nullptr : &object);
   std::vector<std::string> users;
@@ -410,7 +378,7 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
     overlays_.erase(queue_key);
     return;
   }
-  if (Metadata(*object).contains("deletionTimestamp")) return;  // the GC handles Owner targets
+  if (MetadataOf(*object).contains("deletionTimestamp")) return;  // the GC handles Owner targets
 
   const std::int64_t now = clock_->NowMillis();
   int failures = 0;
@@ -432,7 +400,7 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
       if (!op::NeedsRefresh(*es, observed, now)) {
         // Nothing is due: look again when the refresh interval has passed.
         if (std::optional<std::int64_t> next = op::NextRefreshDelay(*es, now)) {
-          queue_.AddAfter(queue_key, op::JitteredDelay(*next, Uniform()));
+          queue_.AddAfter(queue_key, op::JitteredDelay(*next, UniformRandom()));
         }
         metrics_.RecordSync(ns, name, true, ElapsedNanos(started), ReadyOf(es->status.conditions));
         return;
@@ -479,7 +447,7 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
     memory_[key].consecutive_failures = plan.consecutive_failures;
   }
   if (plan.requeue_after_ms) {
-    queue_.AddAfter(queue_key, plan.ok ? op::JitteredDelay(*plan.requeue_after_ms, Uniform())
+    queue_.AddAfter(queue_key, plan.ok ? op::JitteredDelay(*plan.requeue_after_ms, UniformRandom())
                                        : *plan.requeue_after_ms);
   }
   if (!plan.ok) {
@@ -533,7 +501,7 @@ Result<op::StringMap> Controller::LabelsOfNamespace(const std::string& ns) {
   }
   COFFER_ASSIGN_OR_RETURN(json object,
                           client_.Get(kube::ResourceRef{"", "v1", "namespaces", "", ns, ""}));
-  COFFER_ASSIGN_OR_RETURN(op::ObjectMeta meta, op::ParseObjectMeta(Metadata(object)));
+  COFFER_ASSIGN_OR_RETURN(op::ObjectMeta meta, op::ParseObjectMeta(MetadataOf(object)));
   std::lock_guard lock(mu_);
   namespaces_[ns] = NamespaceLabels{meta.labels, now};
   return meta.labels;

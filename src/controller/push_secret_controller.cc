@@ -1,50 +1,27 @@
 #include "controller/push_secret_controller.h"
 
 #include <algorithm>
-#include <random>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "controller/object_util.h"
 #include "operator/reconcile.h"
 #include "operator/store_ref.h"
 
 namespace coffer::controller {
 namespace {
 
+using internal::JoinKey;
+using internal::MetadataOf;
+using internal::SplitKey;
+using internal::StringAt;
+using internal::UniformRandom;
+using internal::WithoutManagedFields;
 using nlohmann::json;
 
 constexpr std::string_view kStatusFieldManager = "coffer-operator";
 constexpr std::int64_t kListPageSize = 100;
-
-const json& MetadataOf(const json& object) {
-  static const json empty = json::object();
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? *it : empty;
-}
-
-std::string StringOf(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string JoinKey(std::string_view ns, std::string_view name) {
-  return std::string(ns) + "/" + std::string(name);
-}
-
-std::pair<std::string, std::string> SplitKey(std::string_view key) {
-  const std::size_t slash = key.find('/');
-  if (slash == std::string_view::npos) return {"", std::string(key)};
-  return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
-}
-
-json WithoutManagedFields(const json& object) {
-  json out = object;
-  if (auto meta = out.find("metadata"); meta != out.end() && meta->is_object()) {
-    meta->erase("managedFields");
-  }
-  return out;
-}
 
 // Source Secrets are cached by name only, to notice changes: the data stays out of memory.
 json MetadataOnly(const json& object) {
@@ -67,8 +44,8 @@ std::string SourceOf(const json& object) {
   if (selector == spec->end() || !selector->is_object()) return "";
   auto secret = selector->find("secret");
   if (secret == selector->end() || !secret->is_object()) return "";
-  const std::string name = StringOf(*secret, "name");
-  return name.empty() ? "" : JoinKey(StringOf(meta, "namespace"), name);
+  const std::string name = StringAt(*secret, "name");
+  return name.empty() ? "" : JoinKey(StringAt(meta, "namespace"), name);
 }
 
 bool Changed(const json& a, const json& b) {
@@ -86,11 +63,6 @@ kube::ResourceRef StoresRef(op::StoreKind kind, std::string ns, std::string name
     return {std::string(op::kGroup), "v1", "clustersecretstores", "", std::move(name), ""};
   }
   return {std::string(op::kGroup), "v1", "secretstores", std::move(ns), std::move(name), ""};
-}
-
-double Uniform() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
 }  // namespace
@@ -177,7 +149,7 @@ void PushSecretController::Process(const op::WorkItem& item) {
 void PushSecretController::OnPushSecret(const json* old_object, const json* object) {
   const json& any = object != nullptr ? *object : *old_object;
   const json& meta = MetadataOf(any);
-  const std::string key = JoinKey(StringOf(meta, "namespace"), StringOf(meta, "name"));
+  const std::string key = JoinKey(StringAt(meta, "namespace"), StringAt(meta, "name"));
   SetSource(key, object != nullptr ? SourceOf(*object) : "");
   if (object == nullptr || old_object == nullptr || Changed(*old_object, *object)) {
     queue_.Add(key);
@@ -216,7 +188,7 @@ void PushSecretController::SetSource(const std::string& ps_key, const std::strin
         options.transform = MetadataOnly;
         auto handler = [this, source_key, name](const json& o) {
           // A field selector the server ignored (or a rename) must not trigger anyone else.
-          if (StringOf(MetadataOf(o), "name") == name) OnSource(source_key);
+          if (StringAt(MetadataOf(o), "name") == name) OnSource(source_key);
         };
         source.informer = std::make_unique<kube::Informer>(
             client_, kube::SecretsRef(ns), options,
@@ -482,7 +454,7 @@ Result<json> PushSecretController::SetFinalizer(const json& object, bool present
   const json& m = MetadataOf(object);
   // A PUT with the cached resourceVersion: a Conflict means the cache was stale; the watch
   // brings the newer object and requeues.
-  return client_.Update(PushSecretsRef(StringOf(m, "namespace"), StringOf(m, "name")), updated);
+  return client_.Update(PushSecretsRef(StringAt(m, "namespace"), StringAt(m, "name")), updated);
 }
 
 void PushSecretController::WriteStatus(const std::string& ns, const std::string& name,
@@ -543,7 +515,7 @@ void PushSecretController::Sync(const std::string& ns, const std::string& name) 
       failures_[key] = plan.consecutive_failures;
     }
     if (plan.requeue_after_ms) {
-      queue_.AddAfter(key, plan.ok ? op::JitteredDelay(*plan.requeue_after_ms, Uniform())
+      queue_.AddAfter(key, plan.ok ? op::JitteredDelay(*plan.requeue_after_ms, UniformRandom())
                                    : *plan.requeue_after_ms);
     }
     if (!plan.ok) {
