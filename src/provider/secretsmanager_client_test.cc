@@ -301,7 +301,10 @@ TEST(RemoteKeyTest, MetadataFlagTakesPartInEquality) {
 
 TEST_F(SecretsManagerClientTest, CreatePutTagAndDeleteForPushSecret) {
   SecretsManagerClient client = Client();
-  Result<std::string> v1 = client.CreateSecret("push/db", std::nullopt, std::string("\x00b1", 3),
+  Result<std::string> v1 = client.CreateSecret("push/db", std::nullopt,
+                                               std::string("\x00"
+                                                           "b1",
+                                                           3),
                                                "secret 'managed-by:external-secrets'", "",
                                                {{"managed-by", "external-secrets"}});
   ASSERT_TRUE(v1.ok()) << v1.status().ToString();
@@ -311,7 +314,9 @@ TEST_F(SecretsManagerClientTest, CreatePutTagAndDeleteForPushSecret) {
             (std::vector<std::pair<std::string, std::string>>{{"managed-by", "external-secrets"}}));
   auto got = client.GetSecretValue("push/db");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->binary, std::string("\x00b1", 3));
+  EXPECT_EQ(got->binary, std::string("\x00"
+                                     "b1",
+                                     3));
   EXPECT_EQ(got->version_id, *v1);
 
   Result<std::string> v2 = client.PutSecretValue("push/db", std::string(kCanary), std::nullopt);
