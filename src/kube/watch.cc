@@ -125,25 +125,53 @@ bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
   return synced_cv_.wait_for(lock, timeout, [this] { return synced_; });
 }
 
+Informer::Item Informer::MakeItem(std::shared_ptr<const Json> object) const {
+  Item item;
+  item.resource_version = ResourceVersionOf(*object);
+  if (options_.compact) {
+    auto packed = std::make_shared<std::vector<std::uint8_t>>(Json::to_cbor(*object));
+    packed->shrink_to_fit();
+    item.packed = std::move(packed);
+  } else {
+    item.parsed = std::move(object);
+  }
+  return item;
+}
+
+std::shared_ptr<const Json> Informer::Unpack(const Item& item) {
+  if (item.parsed) return item.parsed;
+  // The bytes are our own serialization of a valid object, so parsing cannot fail.
+  return std::make_shared<const Json>(Json::from_cbor(*item.packed));
+}
+
 std::optional<Json> Informer::Get(const std::string& ns, const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = items_.find(ns.empty() ? name : ns + "/" + name);
-  if (it == items_.end()) return std::nullopt;
-  return *it->second;
+  std::shared_ptr<const Json> object = GetShared(ns, name);
+  if (!object) return std::nullopt;
+  return *object;
 }
 
 std::shared_ptr<const Json> Informer::GetShared(const std::string& ns,
                                                 const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = items_.find(ns.empty() ? name : ns + "/" + name);
-  return it == items_.end() ? nullptr : it->second;
+  Item item;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = items_.find(ns.empty() ? name : ns + "/" + name);
+    if (it == items_.end()) return nullptr;
+    item = it->second;  // pointers only; parsing happens outside the lock
+  }
+  return Unpack(item);
 }
 
 std::vector<Json> Informer::List() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Item> items;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    items.reserve(items_.size());
+    for (const auto& [key, item] : items_) items.push_back(item);
+  }
   std::vector<Json> out;
-  out.reserve(items_.size());
-  for (const auto& [key, object] : items_) out.push_back(*object);
+  out.reserve(items.size());
+  for (const Item& item : items) out.push_back(*Unpack(item));
   return out;
 }
 
@@ -240,7 +268,7 @@ Status Informer::ListAndReplace() {
         auto kept = std::make_shared<const Json>(options_.transform ? options_.transform(item)
                                                                     : std::move(item));
         std::string key = ObjectKey(*kept);
-        fresh.emplace(std::move(key), std::move(kept));
+        fresh.emplace(std::move(key), MakeItem(std::move(kept)));
       }
     }
     lo.continue_token = page.contains("metadata") ? page["metadata"].value("continue", "") : "";
@@ -257,16 +285,15 @@ Status Informer::ListAndReplace() {
     synced_ = true;
   }
   synced_cv_.notify_all();
-  for (const auto& [key, object] : old) {
-    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(*object);
+  for (const auto& [key, item] : old) {
+    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(*Unpack(item));
   }
-  for (const auto& [key, object] : fresh) {
+  for (const auto& [key, item] : fresh) {
     auto it = old.find(key);
     if (it == old.end()) {
-      if (handlers_.on_add) handlers_.on_add(*object);
-    } else if (ResourceVersionOf(*it->second) != ResourceVersionOf(*object) &&
-               handlers_.on_update) {
-      handlers_.on_update(*it->second, *object);
+      if (handlers_.on_add) handlers_.on_add(*Unpack(item));
+    } else if (it->second.resource_version != item.resource_version && handlers_.on_update) {
+      handlers_.on_update(*Unpack(it->second), *Unpack(item));
     }
   }
   return Status::Ok();
@@ -308,7 +335,9 @@ void Informer::Apply(const WatchEvent& event) {
   auto object = std::make_shared<const Json>(options_.transform ? options_.transform(event.object)
                                                                 : event.object);
   const std::string key = ObjectKey(*object);
-  Item old;
+  Item item;
+  if (event.type != WatchEventType::kDeleted) item = MakeItem(object);
+  std::optional<Item> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!rv.empty()) resource_version_ = rv;
@@ -317,13 +346,13 @@ void Informer::Apply(const WatchEvent& event) {
     if (event.type == WatchEventType::kDeleted) {
       if (it != items_.end()) items_.erase(it);
     } else {
-      items_[key] = object;
+      items_[key] = std::move(item);
     }
   }
   if (event.type == WatchEventType::kDeleted) {
     if (handlers_.on_delete) handlers_.on_delete(*object);
   } else if (old) {
-    if (handlers_.on_update) handlers_.on_update(*old, *object);
+    if (handlers_.on_update) handlers_.on_update(*Unpack(*old), *object);
   } else if (handlers_.on_add) {
     handlers_.on_add(*object);
   }

@@ -63,6 +63,10 @@ struct InformerOptions {
   std::chrono::milliseconds min_backoff{200};    // Default: 200 ms after the first failure,
   std::chrono::milliseconds max_backoff{30000};  // doubling up to 30 s.
   std::function<Json(const Json&)> transform;    // Default: none (objects kept whole).
+  // Default: false. Keep each cached object serialized (CBOR, several times smaller than a parsed
+  // nlohmann::json) and parse a copy on every Get/GetShared/List and for the update handler's old
+  // object. For large caches that are read once per reconcile (ExternalSecrets, managed Secrets).
+  bool compact = false;
 };
 
 // List+watch cache of one resource. Handlers run on the informer's thread, one at a time, after
@@ -106,9 +110,15 @@ class Informer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable synced_cv_;
-  // Objects are immutable once cached and shared with readers, so a list, a handler call or a
-  // GetShared() never copies them.
-  using Item = std::shared_ptr<const Json>;
+  // One cached object: parsed, immutable and shared with readers (so a list, a handler call or a
+  // GetShared() never copies it), or with options.compact its CBOR bytes.
+  struct Item {
+    std::shared_ptr<const Json> parsed;
+    std::shared_ptr<const std::vector<std::uint8_t>> packed;
+    std::string resource_version;
+  };
+  Item MakeItem(std::shared_ptr<const Json> object) const;
+  static std::shared_ptr<const Json> Unpack(const Item& item);
   std::map<std::string, Item> items_;  // key: ns/name
   std::string resource_version_;
   bool synced_ = false;

@@ -39,12 +39,12 @@ std::unique_ptr<Client> NewClient(const FakeApiserver& server) {
 }
 
 TEST(ParseWatchEventTest, TypesAndMalformedLines) {
-  for (const auto& [text, type] : std::vector<std::pair<std::string, WatchEventType>>{
-           {"ADDED", WatchEventType::kAdded},
-           {"MODIFIED", WatchEventType::kModified},
-           {"DELETED", WatchEventType::kDeleted},
-           {"BOOKMARK", WatchEventType::kBookmark},
-           {"ERROR", WatchEventType::kError}}) {
+  for (const auto& [text, type] :
+       std::vector<std::pair<std::string, WatchEventType>>{{"ADDED", WatchEventType::kAdded},
+                                                           {"MODIFIED", WatchEventType::kModified},
+                                                           {"DELETED", WatchEventType::kDeleted},
+                                                           {"BOOKMARK", WatchEventType::kBookmark},
+                                                           {"ERROR", WatchEventType::kError}}) {
     Result<WatchEvent> e =
         ParseWatchEvent(R"({"type":")" + text + R"(","object":{"metadata":{"name":"a"}}})");
     ASSERT_TRUE(e.ok()) << text;
@@ -95,9 +95,9 @@ TEST(WatchTest, StreamsEventsFromResourceVersionWithBookmark) {
   ASSERT_TRUE(st.ok()) << st.ToString();
   const int rv0 = std::stoi(start);
   auto at = [&](int d) { return "@" + std::to_string(rv0 + d); };
-  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED a" + at(1), "ADDED b" + at(2),
-                                            "MODIFIED b" + at(3), "DELETED a" + at(4),
-                                            "BOOKMARK " + at(5)}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"ADDED a" + at(1), "ADDED b" + at(2), "MODIFIED b" + at(3),
+                                      "DELETED a" + at(4), "BOOKMARK " + at(5)}));
   const FakeApiserver::Recorded r = server.requests().back();
   EXPECT_EQ(r.path, "/api/v1/namespaces/ns1/secrets");
   EXPECT_EQ(r.query.at("watch"), "true");
@@ -135,7 +135,15 @@ struct Recorder {
   InformerHandlers Handlers() {
     return {
         [this](const Json& o) { Add("add " + ObjectKey(o)); },
-        [this](const Json&, const Json& n) { Add("update " + ObjectKey(n)); },
+        [this](const Json& o, const Json& n) {
+          Add("update " + ObjectKey(n));
+          // The old object is the one the cache held: same key, an older resourceVersion.
+          if (ObjectKey(o) == ObjectKey(n) &&
+              o["metadata"]["resourceVersion"] != n["metadata"]["resourceVersion"]) {
+            Add("old " + ObjectKey(o) + " labels " +
+                o["metadata"].value("labels", Json::object()).dump());
+          }
+        },
         [this](const Json& o) { Add("delete " + ObjectKey(o)); },
     };
   }
@@ -153,9 +161,11 @@ struct Recorder {
   }
 };
 
-class InformerTest : public ::testing::Test {
+// Every informer test runs twice: objects cached parsed, and cached compact (CBOR).
+class InformerTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
+    options_.compact = GetParam();
     server_.SetWatchWait(100ms);
     client_ = NewClient(server_);
     options_.page_size = 2;
@@ -168,7 +178,7 @@ class InformerTest : public ::testing::Test {
   Recorder rec_;
 };
 
-TEST_F(InformerTest, ListsPagesThenFollowsWatch) {
+TEST_P(InformerTest, ListsPagesThenFollowsWatch) {
   for (int i = 0; i < 5; ++i) server_.Seed("secrets", Secret("ns1", "s" + std::to_string(i)));
   Informer informer(*client_, SecretsRef(), options_, rec_.Handlers());
   informer.Start();
@@ -193,6 +203,8 @@ TEST_F(InformerTest, ListsPagesThenFollowsWatch) {
   ASSERT_TRUE(client_->Update(SecretsRef("ns1", "s1"), s1).ok());
   ASSERT_TRUE(Eventually([&] { return rec_.Has("update ns1/s1"); }));
   EXPECT_EQ((*informer.Get("ns1", "s1"))["metadata"]["labels"]["x"], "y");
+  EXPECT_EQ((*informer.GetShared("ns1", "s1"))["metadata"]["labels"]["x"], "y");
+  EXPECT_TRUE(rec_.Has("old ns1/s1 labels {}"));
   ASSERT_TRUE(client_->Delete(SecretsRef("ns1", "s2")).ok());
   ASSERT_TRUE(Eventually([&] { return rec_.Has("delete ns1/s2"); }));
   EXPECT_FALSE(informer.Get("ns1", "s2"));
@@ -210,7 +222,7 @@ TEST_F(InformerTest, ListsPagesThenFollowsWatch) {
   informer.Stop();
 }
 
-TEST_F(InformerTest, RelistsOnGoneAndDiffsTheCache) {
+TEST_P(InformerTest, RelistsOnGoneAndDiffsTheCache) {
   server_.Seed("secrets", Secret("ns1", "keep"));
   server_.Seed("secrets", Secret("ns1", "vanish"));
   Informer informer(*client_, SecretsRef("ns1"), options_, rec_.Handlers());
@@ -228,7 +240,8 @@ TEST_F(InformerTest, RelistsOnGoneAndDiffsTheCache) {
   const int relists_before = informer.relists();
   ASSERT_TRUE(client_->Delete(SecretsRef("ns1", "vanish")).ok());
   ASSERT_TRUE(client_->Create(SecretsRef("ns1"), Secret("ns1", "appeared")).ok());
-  ASSERT_TRUE(Eventually([&] { return rec_.Has("delete ns1/vanish") && rec_.Has("add ns1/appeared"); }));
+  ASSERT_TRUE(
+      Eventually([&] { return rec_.Has("delete ns1/vanish") && rec_.Has("add ns1/appeared"); }));
   EXPECT_GT(informer.relists(), relists_before);
   EXPECT_FALSE(informer.Get("ns1", "vanish"));
   EXPECT_TRUE(informer.Get("ns1", "appeared"));
@@ -245,7 +258,7 @@ TEST_F(InformerTest, RelistsOnGoneAndDiffsTheCache) {
   ASSERT_TRUE(Eventually([&] { return sent.load() && informer.relists() > relists_mid; }));
 }
 
-TEST_F(InformerTest, RewatchesFromLastVersionAfterFailures) {
+TEST_P(InformerTest, RewatchesFromLastVersionAfterFailures) {
   server_.Seed("secrets", Secret("ns1", "a"));
   Informer informer(*client_, SecretsRef("ns1"), options_, rec_.Handlers());
   std::atomic<int> failures{0};
@@ -266,12 +279,13 @@ TEST_F(InformerTest, RewatchesFromLastVersionAfterFailures) {
   EXPECT_EQ(informer.relists(), 1);
   int resumed_from_list_rv = 0;
   for (const auto& r : server_.requests()) {
-    if (r.query.count("watch") && r.query.at("resourceVersion") == listed_rv) ++resumed_from_list_rv;
+    if (r.query.count("watch") && r.query.at("resourceVersion") == listed_rv)
+      ++resumed_from_list_rv;
   }
   EXPECT_GE(resumed_from_list_rv, 4);  // 3 failed attempts and the one that worked
 }
 
-TEST_F(InformerTest, TransformAndPromptStop) {
+TEST_P(InformerTest, TransformAndPromptStop) {
   server_.Seed("secrets", Secret("ns1", "a"));
   server_.SetWatchWait(30s);
   options_.transform = KeepMetadataOnly;
@@ -288,6 +302,11 @@ TEST_F(InformerTest, TransformAndPromptStop) {
   informer.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
+
+INSTANTIATE_TEST_SUITE_P(ParsedAndCompact, InformerTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Compact" : "Parsed";
+                         });
 
 }  // namespace
 }  // namespace coffer::kube
