@@ -1,5 +1,7 @@
 #include "kube/events.h"
 
+#include <spdlog/spdlog.h>
+
 #include "core/encoding.h"
 #include "crypto/random.h"
 
@@ -10,7 +12,7 @@ Json ObjectReferenceFor(const Json& object) {
   for (const char* key : {"apiVersion", "kind"}) {
     if (object.contains(key)) ref[key] = object[key];
   }
-  const Json md = object.contains("metadata") ? object["metadata"] : object;
+  const Json& md = object.contains("metadata") ? object["metadata"] : object;
   for (const char* key : {"namespace", "name", "uid", "resourceVersion"}) {
     if (md.is_object() && md.contains(key)) ref[key] = md[key];
   }
@@ -19,6 +21,55 @@ Json ObjectReferenceFor(const Json& object) {
 
 EventRecorder::EventRecorder(Client& client, EventRecorderOptions options)
     : client_(client), options_(std::move(options)) {}
+
+EventRecorder::~EventRecorder() {
+  if (sender_.joinable()) {
+    sender_.request_stop();
+    queue_cv_.notify_all();
+    sender_.join();
+  }
+}
+
+void EventRecorder::RecordAsync(const Json& involved, EventType type, std::string reason,
+                                std::string message) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (queue_.size() >= options_.max_queued) {
+      dropped_.fetch_add(1);
+      return;
+    }
+    queue_.push_back(
+        Queued{ObjectReferenceFor(involved), type, std::move(reason), std::move(message)});
+    if (!sender_.joinable()) {
+      sender_ = std::jthread([this](std::stop_token stop) { SendQueued(stop); });
+    }
+  }
+  queue_cv_.notify_all();
+}
+
+void EventRecorder::SendQueued(std::stop_token stop) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  while (true) {
+    if (!queue_cv_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
+    Queued next = std::move(queue_.front());
+    queue_.pop_front();
+    sending_ = true;
+    lock.unlock();
+    Result<Json> recorded = Record(next.ref, next.type, next.reason, next.message);
+    if (!recorded.ok()) {
+      spdlog::debug("event {} on {}/{}: {}", next.reason, next.ref.value("namespace", ""),
+                    next.ref.value("name", ""), recorded.status().ToString());
+    }
+    lock.lock();
+    sending_ = false;
+    queue_cv_.notify_all();
+  }
+}
+
+bool EventRecorder::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  return queue_cv_.wait_for(lock, timeout, [this] { return queue_.empty() && !sending_; });
+}
 
 Result<Json> EventRecorder::Record(const Json& involved, EventType type, const std::string& reason,
                                    const std::string& message) {

@@ -1,5 +1,9 @@
 #include "kube/events.h"
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "kube/testing/fake_apiserver.h"
@@ -30,12 +34,12 @@ class EventRecorderTest : public ::testing::Test {
   FakeClock clock_{1700000000000};
   std::unique_ptr<Client> client_;
   std::unique_ptr<EventRecorder> recorder_;
-  const Json es_ = {{"apiVersion", "external-secrets.io/v1"},
-                    {"kind", "ExternalSecret"},
-                    {"metadata",
-                     {{"name", "db"}, {"namespace", "team"}, {"uid", "u-1"},
-                      {"resourceVersion", "7"}}},
-                    {"spec", {{"refreshInterval", "1h"}}}};
+  const Json es_ = {
+      {"apiVersion", "external-secrets.io/v1"},
+      {"kind", "ExternalSecret"},
+      {"metadata",
+       {{"name", "db"}, {"namespace", "team"}, {"uid", "u-1"}, {"resourceVersion", "7"}}},
+      {"spec", {{"refreshInterval", "1h"}}}};
 };
 
 TEST_F(EventRecorderTest, CreatesAnEventAboutTheObject) {
@@ -45,10 +49,12 @@ TEST_F(EventRecorderTest, CreatesAnEventAboutTheObject) {
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.path, "/api/v1/namespaces/team/events");
   const Json sent = Json::parse(r.body);
-  EXPECT_EQ(sent["involvedObject"],
-            (Json{{"apiVersion", "external-secrets.io/v1"}, {"kind", "ExternalSecret"},
-                  {"namespace", "team"}, {"name", "db"}, {"uid", "u-1"},
-                  {"resourceVersion", "7"}}));
+  EXPECT_EQ(sent["involvedObject"], (Json{{"apiVersion", "external-secrets.io/v1"},
+                                          {"kind", "ExternalSecret"},
+                                          {"namespace", "team"},
+                                          {"name", "db"},
+                                          {"uid", "u-1"},
+                                          {"resourceVersion", "7"}}));
   EXPECT_EQ(sent["reason"], "Created");
   EXPECT_EQ(sent["message"], "Created Secret");
   EXPECT_EQ(sent["type"], "Normal");
@@ -94,7 +100,8 @@ TEST_F(EventRecorderTest, RecreatesAnEventTheServerDropped) {
 }
 
 TEST_F(EventRecorderTest, ClusterScopedObjectsAndErrors) {
-  Json css = {{"apiVersion", "external-secrets.io/v1"}, {"kind", "ClusterSecretStore"},
+  Json css = {{"apiVersion", "external-secrets.io/v1"},
+              {"kind", "ClusterSecretStore"},
               {"metadata", {{"name", "aws"}}}};
   ASSERT_TRUE(recorder_->Record(css, EventType::kNormal, "Valid", "store validated").ok());
   EXPECT_EQ(server_.requests().back().path, "/api/v1/namespaces/default/events");
@@ -105,6 +112,48 @@ TEST_F(EventRecorderTest, ClusterScopedObjectsAndErrors) {
   });
   EXPECT_EQ(recorder_->Record(es_, EventType::kNormal, "Created", "c").status().code(),
             StatusCode::kPermissionDenied);
+}
+
+TEST_F(EventRecorderTest, RecordAsyncReturnsAtOnceAndSendsInOrder) {
+  // The apiserver answers slowly: RecordAsync must not wait for it.
+  server_.SetOverride([](const FakeApiserver::Recorded&) -> std::optional<http::Response> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return std::nullopt;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  recorder_->RecordAsync(es_, EventType::kNormal, "Created", "Created Secret");
+  recorder_->RecordAsync(es_, EventType::kWarning, "UpdateFailed", "could not get secret data");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+  ASSERT_TRUE(recorder_->Flush(std::chrono::seconds(5)));
+  const std::vector<Json> events = StoredEvents();
+  ASSERT_EQ(events.size(), 2u);
+  std::vector<std::string> reasons;
+  for (const auto& r : server_.requests()) {
+    if (r.method == "POST") reasons.push_back(Json::parse(r.body).value("reason", ""));
+  }
+  EXPECT_EQ(reasons, (std::vector<std::string>{"Created", "UpdateFailed"}));
+  EXPECT_EQ(recorder_->dropped(), 0u);
+}
+
+TEST_F(EventRecorderTest, RecordAsyncDropsBeyondTheQueueBound) {
+  EventRecorderOptions eo;
+  eo.clock = &clock_;
+  eo.max_queued = 2;
+  std::atomic<bool> release{false};
+  server_.SetOverride([&](const FakeApiserver::Recorded&) -> std::optional<http::Response> {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return std::nullopt;
+  });
+  EventRecorder recorder(*client_, eo);
+  for (int i = 0; i < 10; ++i) {
+    recorder.RecordAsync(es_, EventType::kNormal, "Updated", "Updated Secret " + std::to_string(i));
+  }
+  // One is being sent, two wait, the rest were dropped.
+  EXPECT_GE(recorder.dropped(), 7u);
+  EXPECT_LE(recorder.dropped(), 8u);
+  release = true;
+  ASSERT_TRUE(recorder.Flush(std::chrono::seconds(5)));
+  EXPECT_EQ(StoredEvents().size(), 10u - recorder.dropped());
 }
 
 }  // namespace
