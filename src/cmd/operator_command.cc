@@ -71,8 +71,18 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
     return 2;
   }
 
+  // Events get a client (and so a QPS limiter) of their own, as client-go's event recorder: an
+  // Event never takes a Secret write's or a status update's place in the queue of requests.
+  Result<std::unique_ptr<kube::Client>> event_client =
+      kube::Client::Create(*kube_config, client_options);
+  if (!event_client.ok()) {
+    spdlog::critical("kubernetes client: {}", event_client.status().ToString());
+    return 2;
+  }
+
   controller::ControllerOptions options;
   options.namespace_ = cfg.watch_namespace;
+  options.event_client = event_client->get();
   options.controller_class = cfg.controller_class;
   options.workers = cfg.concurrent;
   options.store_requeue_ms = static_cast<std::int64_t>(cfg.store_requeue_interval_seconds) * 1000;

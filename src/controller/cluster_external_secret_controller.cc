@@ -175,6 +175,7 @@ void ClusterExternalSecretController::StartInformers() {
   kube::InformerOptions es_options;
   es_options.transform = ExternalSecretTransform;
   es_options.page_size = kListPageSize;
+  es_options.compact = true;  // one entry per ExternalSecret in the cluster
   external_secrets_ = std::make_unique<kube::Informer>(
       client_, ExternalSecretsRef(), es_options,
       kube::InformerHandlers{

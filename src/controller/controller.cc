@@ -112,7 +112,7 @@ Controller::Controller(kube::Client& client, metrics::Registry& registry, Contro
                   metrics_.RecordProviderCall(op::metrics::kProviderAwsSecretsManager, call,
                                               status.ok());
                 }),
-      recorder_(client,
+      recorder_(options_.event_client ? *options_.event_client : client,
                 kube::EventRecorderOptions{.component = options_.event_component, .clock = clock_}),
       queue_(clock_) {}
 
@@ -122,6 +122,8 @@ void Controller::StartInformers() {
   kube::InformerOptions es_options;
   es_options.transform = WithoutManagedFields;
   es_options.page_size = kListPageSize;
+  // Kept serialized: one parse per reconcile costs less than keeping 10,000 parsed objects.
+  es_options.compact = true;
   external_secrets_ = std::make_unique<kube::Informer>(
       client_, ExternalSecretsRef(options_.namespace_), es_options,
       kube::InformerHandlers{
@@ -150,6 +152,7 @@ void Controller::StartInformers() {
   secret_options.label_selector = std::string(op::kLabelManaged) + "=true";
   secret_options.transform = WithoutManagedFields;
   secret_options.page_size = kListPageSize;
+  secret_options.compact = true;
   secrets_ = std::make_unique<kube::Informer>(
       client_, kube::SecretsRef(options_.namespace_), secret_options,
       kube::InformerHandlers{[this](const json& o) { OnSecret(o); },
@@ -203,6 +206,8 @@ void Controller::Stop() {
   for (auto* informer : {&external_secrets_, &secrets_, &stores_, &cluster_stores_}) {
     if (*informer) (*informer)->Stop();
   }
+  // The Events of the last syncs still go out (bounded: the apiserver may be gone).
+  recorder_.Flush(std::chrono::seconds(2));
 }
 
 void Controller::Work(std::stop_token stop) {
@@ -433,12 +438,20 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
   }
 
   if (plan.status_changed) {
+    // Pending before the request: the watch may deliver the write before the response is back,
+    // and an overlay installed after that would outlive its use (until the next event).
+    ExpectWrite(queue_key);
     Result<json> written = WriteStatus(ExternalSecretsRef(ns, name), op::StatusToJson(plan.status));
     if (written.ok()) {
-      Remember(queue_key, object, WithoutManagedFields(*written));
-    } else if (written.status().code() != StatusCode::kNotFound) {
-      spdlog::warn("externalsecret {}: status update failed: {}", key, written.status().ToString());
-      if (!plan.requeue_after_ms) plan.requeue_after_ms = op::BackoffDelay(1);
+      const json kept = WithoutManagedFields(*written);
+      SettleWrite(queue_key, object, &kept);
+    } else {
+      SettleWrite(queue_key, object, nullptr);
+      if (written.status().code() != StatusCode::kNotFound) {
+        spdlog::warn("externalsecret {}: status update failed: {}", key,
+                     written.status().ToString());
+        if (!plan.requeue_after_ms) plan.requeue_after_ms = op::BackoffDelay(1);
+      }
     }
   }
   Emit(*object, plan.events);
@@ -664,13 +677,9 @@ Result<json> Controller::WriteStatus(const kube::ResourceRef& ref, const json& s
 
 void Controller::Emit(const json& object, const std::vector<op::Event>& events) {
   for (const op::Event& event : events) {
-    Result<json> recorded = recorder_.Record(
+    recorder_.RecordAsync(
         object, event.type == "Warning" ? kube::EventType::kWarning : kube::EventType::kNormal,
         event.reason, event.message);
-    if (!recorded.ok()) {
-      spdlog::debug("event {} on {}: {}", event.reason, kube::ObjectKey(object),
-                    recorded.status().ToString());
-    }
   }
 }
 
@@ -719,12 +728,17 @@ void Controller::SyncStore(op::StoreKind kind, const std::string& ns, const std:
   if (plan.status_changed) {
     const kube::ResourceRef ref =
         cluster ? ClusterSecretStoresRef(name) : SecretStoresRef(ns, name);
+    ExpectWrite(key);
     Result<json> written = WriteStatus(ref, plan.status);
     if (written.ok()) {
-      Remember(key, object, WithoutManagedFields(*written));
-    } else if (written.status().code() != StatusCode::kNotFound) {
-      spdlog::warn("{} {}: status update failed: {}", op::StoreKindName(kind), JoinKey(ns, name),
-                   written.status().ToString());
+      const json kept = WithoutManagedFields(*written);
+      SettleWrite(key, object, &kept);
+    } else {
+      SettleWrite(key, object, nullptr);
+      if (written.status().code() != StatusCode::kNotFound) {
+        spdlog::warn("{} {}: status update failed: {}", op::StoreKindName(kind), JoinKey(ns, name),
+                     written.status().ToString());
+      }
     }
   }
   Emit(*object, plan.events);

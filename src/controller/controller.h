@@ -51,6 +51,10 @@ struct ControllerOptions {
   BackendOptions backends;
   // Default: "coffer-operator". The source component of Events.
   std::string event_component = "coffer-operator";
+  // Default: null (the controller's own client). Events are sent from a background queue through
+  // this client, so that with a client of their own (own QPS limiter, as client-go's recorder) a
+  // sync never waits for an Event.
+  kube::Client* event_client = nullptr;
   // Default: SystemClock.
   const Clock* clock = nullptr;
   // Default: "{{" and "}}". Template delimiters for every ExternalSecret (ESO's
@@ -86,6 +90,9 @@ class Controller {
   // Reconciles one queue key now, on the calling thread (the workers' body; tests call it).
   // Keys: "es:<ns>/<name>", "ss:<ns>/<name>", "css:<name>".
   void Process(const op::WorkItem& item);
+
+  // Waits until every Event queued so far has been sent. For tests.
+  bool FlushEvents(std::chrono::milliseconds timeout) { return recorder_.Flush(timeout); }
 
   provider::SharedFetcher::Stats fetch_stats() const { return backends_.fetch_stats(); }
   std::size_t queue_ready() const { return queue_.ReadyCount(); }

@@ -311,6 +311,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
   EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
   EXPECT_EQ(RvOf(Es("db")), es_rv);
   EXPECT_EQ(Writes(), writes);
+  ASSERT_TRUE(restarted->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "Created"), 1);
   EXPECT_EQ(EventCount("db", "Updated"), 0);
 }
@@ -442,6 +443,7 @@ TEST_F(ControllerTest, AwsStoreAgainstCofferServerAndForceSyncReadsAFreshValue) 
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return DataOf(Secret("db-secret"), "password") == "rotated"; }));
   ASSERT_TRUE(WaitFor([&] { return EventCount("db", "Updated") == 1; }));
+  ASSERT_TRUE(c->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "Created"), 1);
   EXPECT_EQ(c->controller->fetch_stats().backend_calls, 2u);  // the forced one read afresh
   // The ExternalSecret's own annotations are copied onto the Secret, as ESO does.
@@ -518,6 +520,7 @@ TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
   EXPECT_EQ((*secret)["metadata"]["labels"].value(std::string(op::kLabelManaged), ""), "true");
   ASSERT_EQ((*secret)["metadata"]["ownerReferences"].size(), 1u);
   EXPECT_EQ((*secret)["metadata"]["ownerReferences"][0]["name"], "db");
+  ASSERT_TRUE(c->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "UpdateFailed"), 0);
   EXPECT_EQ(Sample(c->metrics(), EsSeries("externalsecret_sync_calls_error", "db")), 0);
 
@@ -565,6 +568,7 @@ TEST_F(ControllerTest, AnUpdateRightAfterTheCreateIsNotFollowedByAnotherCreate) 
   ASSERT_TRUE(WaitForWatch("secrets"));
   c->Process(Item("es:team/db"));
   EXPECT_EQ(Writes(), writes);
+  ASSERT_TRUE(c->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "Updated"), 1);
 }
 
