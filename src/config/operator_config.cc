@@ -57,6 +57,32 @@ const Table& TheTable() {
           "}}", "right delimiter of ExternalSecret templates"),
       Def("log_level", "--log-level", "COFFER_OPERATOR_LOG_LEVEL", &OperatorConfig::log_level,
           "info", "trace, debug, info, warn, error, critical or off"),
+      Def("reloader", "--reloader", "COFFER_OPERATOR_RELOADER", &OperatorConfig::reloader, "false",
+          "`coffer operator` also runs the reloader"),
+      Def("reload_strategy", "--reload-strategy", "COFFER_OPERATOR_RELOAD_STRATEGY",
+          &OperatorConfig::reload_strategy, "env-vars",
+          "how workloads are rolled: env-vars or annotations"),
+      Def("reload_debounce_ms", "--reload-debounce-ms", "COFFER_OPERATOR_RELOAD_DEBOUNCE_MS",
+          &OperatorConfig::reload_debounce_ms, "5000",
+          "changes to one workload's Secrets within this window give one rollout (0 = none)"),
+      Def("auto_reload_all", "--auto-reload-all", "COFFER_OPERATOR_AUTO_RELOAD_ALL",
+          &OperatorConfig::auto_reload_all, "false",
+          "every workload is reloaded as if annotated reloader.stakater.com/auto"),
+      Def("reload_namespaces", "--reload-namespaces", "COFFER_OPERATOR_RELOAD_NAMESPACES",
+          &OperatorConfig::reload_namespaces, "empty (every namespace)",
+          "comma list of the namespaces the reloader acts in"),
+      Def("namespaces_to_ignore", "--namespaces-to-ignore", "COFFER_OPERATOR_NAMESPACES_TO_IGNORE",
+          &OperatorConfig::namespaces_to_ignore, "empty", "comma list of namespaces not reloaded"),
+      Def("namespace_selector", "--namespace-selector", "COFFER_OPERATOR_NAMESPACE_SELECTOR",
+          &OperatorConfig::namespace_selector, "empty (every namespace)",
+          "label selector on namespaces whose workloads are reloaded"),
+      Def("resource_label_selector", "--resource-label-selector",
+          "COFFER_OPERATOR_RESOURCE_LABEL_SELECTOR", &OperatorConfig::resource_label_selector,
+          "empty (every Secret and ConfigMap)",
+          "label selector on the Secrets and ConfigMaps that trigger rollouts"),
+      Def("reload_hmac_secret", "--reload-hmac-secret", "COFFER_OPERATOR_RELOAD_HMAC_SECRET",
+          &OperatorConfig::reload_hmac_secret, "coffer-reloader-hmac",
+          "Secret in the reloader's namespace holding the HMAC key (created when missing)"),
   });
   return table;
 }
@@ -130,6 +156,30 @@ Status Validate(const OperatorConfig& c) {
     }
   }
   COFFER_RETURN_IF_ERROR(CheckLogLevel("log_level", c.log_level));
+  if (c.reload_strategy != "env-vars" && c.reload_strategy != "annotations") {
+    return invalid("reload_strategy \"" + c.reload_strategy +
+                   "\" is not one of env-vars, annotations");
+  }
+  COFFER_RETURN_IF_ERROR(CheckRange("reload_debounce_ms", c.reload_debounce_ms, 0, 3'600'000));
+  for (const auto& [key, list] : {std::pair{"reload_namespaces", &c.reload_namespaces},
+                                  std::pair{"namespaces_to_ignore", &c.namespaces_to_ignore}}) {
+    std::string_view rest = *list;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!IsDnsLabel(item)) {
+        return invalid(std::string(key) + ": \"" + std::string(item) +
+                       "\" is not a namespace name");
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (!IsDnsSubdomain(c.reload_hmac_secret)) {
+    return invalid("reload_hmac_secret \"" + c.reload_hmac_secret + "\" is not a Secret name");
+  }
   return Status::Ok();
 }
 

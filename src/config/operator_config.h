@@ -56,6 +56,33 @@ struct OperatorConfig {
   // Default: info. One of trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
 
+  // The reloader (`coffer reloader`, or inside the operator with `reloader: true`).
+  // Default: false. `coffer operator` also runs the reloader (under the operator's leadership).
+  bool reloader = false;
+  // Default: "env-vars". How a workload is rolled: "env-vars" (a STAKATER_<NAME>_SECRET variable)
+  // or "annotations" (a pod template annotation), as Reloader's --reload-strategy.
+  std::string reload_strategy = "env-vars";
+  // Default: 5000. Changes to the Secrets and ConfigMaps of one workload within this many
+  // milliseconds of the first give one rollout (0: roll at once).
+  int reload_debounce_ms = 5000;
+  // Default: false. Reloader's --auto-reload-all: every workload behaves as if annotated
+  // reloader.stakater.com/auto: "true" unless it says "false".
+  bool auto_reload_all = false;
+  // Default: "" = every namespace. Comma list of the namespaces the reloader acts in.
+  std::string reload_namespaces;
+  // Default: "". Comma list of namespaces the reloader leaves alone (Reloader's
+  // --namespaces-to-ignore).
+  std::string namespaces_to_ignore;
+  // Default: "". Label selector on namespaces: only workloads in matching namespaces are rolled
+  // (Reloader's --namespace-selector).
+  std::string namespace_selector;
+  // Default: "". Label selector on Secrets and ConfigMaps: only matching ones trigger rollouts
+  // (Reloader's --resource-label-selector).
+  std::string resource_label_selector;
+  // Default: "coffer-reloader-hmac". The Secret, in the reloader's own namespace, that holds the
+  // key of the HMAC written into pod templates; created with 32 random bytes when missing.
+  std::string reload_hmac_secret = "coffer-reloader-hmac";
+
   // metrics_addr in the form http::ParseHostPort accepts: ":8080" becomes "0.0.0.0:8080";
   // anything else is returned as is.
   std::string MetricsListenAddress() const;

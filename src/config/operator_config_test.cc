@@ -75,9 +75,18 @@ TEST_F(OperatorConfigTest, DefaultsMatchTheHeader) {
   EXPECT_EQ(c->template_left_delimiter, "{{");
   EXPECT_EQ(c->template_right_delimiter, "}}");
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_FALSE(c->reloader);
+  EXPECT_EQ(c->reload_strategy, "env-vars");
+  EXPECT_EQ(c->reload_debounce_ms, 5000);
+  EXPECT_FALSE(c->auto_reload_all);
+  EXPECT_EQ(c->reload_namespaces, "");
+  EXPECT_EQ(c->namespaces_to_ignore, "");
+  EXPECT_EQ(c->namespace_selector, "");
+  EXPECT_EQ(c->resource_label_selector, "");
+  EXPECT_EQ(c->reload_hmac_secret, "coffer-reloader-hmac");
 
   // The table has one row per field, flags and variables spelled after the key.
-  ASSERT_EQ(OperatorOptions().size(), 16u);
+  ASSERT_EQ(OperatorOptions().size(), 25u);
   for (const OptionInfo& o : OperatorOptions()) {
     std::string key(o.key);
     std::string flag = "--" + key;
@@ -87,6 +96,33 @@ TEST_F(OperatorConfigTest, DefaultsMatchTheHeader) {
     EXPECT_EQ(o.flag, flag);
     EXPECT_EQ(o.env, env);
     EXPECT_FALSE(o.secret) << key;
+  }
+}
+
+TEST_F(OperatorConfigTest, ReloaderOptionsAreValidated) {
+  auto c = Load({"--reload-strategy", "annotations", "--reload-debounce-ms", "0",
+                 "--reload-namespaces", "team-a, team-b", "--namespaces-to-ignore", "kube-system",
+                 "--reloader"},
+                {{"COFFER_OPERATOR_AUTO_RELOAD_ALL", "true"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->reload_strategy, "annotations");
+  EXPECT_EQ(c->reload_debounce_ms, 0);
+  EXPECT_TRUE(c->reloader);
+  EXPECT_TRUE(c->auto_reload_all);
+
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--reload-strategy", "restart"}, "reload_strategy"},
+      {{"--reload-debounce-ms=-1"}, "debounce"},
+      {{"--reload-debounce-ms", "3600001"}, "reload_debounce_ms"},
+      {{"--reload-namespaces", "team-a,Team_B"}, "reload_namespaces"},
+      {{"--namespaces-to-ignore", "a,,b"}, "namespaces_to_ignore"},
+      {{"--reload-hmac-secret", "Bad Name"}, "reload_hmac_secret"},
+  };
+  for (const auto& [args, word] : bad) {
+    auto r = Load(args, {});
+    ASSERT_FALSE(r.ok()) << args[0];
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(word), std::string::npos) << r.status().message();
   }
 }
 
