@@ -555,7 +555,7 @@ std::shared_ptr<const op::SecretStore> Controller::LookupStore(const op::Externa
   }
   op::StringMap namespace_labels;
   if (cluster && std::any_of(store->namespace_conditions.begin(), store->namespace_conditions.end(),
-                             [](const op::NamespaceCondition& c) { return c.has_selector; })) {
+                             [](const op::NamespaceCondition& c) { return c.selector.has_value(); })) {
     Result<op::StringMap> labels = LabelsOfNamespace(es.metadata.namespace_);
     if (!labels.ok()) {
       *error = labels.status().WithContext("could not read namespace " + es.metadata.namespace_);

@@ -236,7 +236,7 @@ Status PushSecretController::CheckUsable(const std::string& ns, const ResolvedSt
   op::StringMap namespace_labels;
   if (store.store.kind == op::StoreKind::kClusterSecretStore &&
       std::any_of(store.store.namespace_conditions.begin(), store.store.namespace_conditions.end(),
-                  [](const op::NamespaceCondition& c) { return c.has_selector; })) {
+                  [](const op::NamespaceCondition& c) { return c.selector.has_value(); })) {
     COFFER_ASSIGN_OR_RETURN(json object,
                             client_.Get(kube::ResourceRef{"", "v1", "namespaces", "", ns, ""}));
     COFFER_ASSIGN_OR_RETURN(op::ObjectMeta meta, op::ParseObjectMeta(MetadataOf(object)));

@@ -45,24 +45,6 @@ inline constexpr std::string_view kAnnotationForceSync = "external-secrets.io/fo
 inline constexpr std::string_view kCesAlreadyExists = "external secret already exists in namespace";
 inline constexpr std::string_view kCesNamespacesFailed = "one or more namespaces failed";
 
-// A metav1.LabelSelector: matchLabels and matchExpressions are ANDed; an empty selector matches
-// every label set (as Kubernetes' LabelSelectorAsSelector).
-struct LabelSelectorRequirement {
-  enum class Operator { kIn, kNotIn, kExists, kDoesNotExist };
-  std::string key;
-  Operator op = Operator::kIn;
-  std::vector<std::string> values;
-};
-struct LabelSelector {
-  StringMap match_labels;
-  std::vector<LabelSelectorRequirement> match_expressions;
-};
-
-// Parses a metav1.LabelSelector at `path` (for messages). In/NotIn need values, Exists and
-// DoesNotExist must have none; other operators are errors.
-Result<LabelSelector> ParseLabelSelector(const nlohmann::json& selector, std::string_view path);
-bool SelectorMatches(const LabelSelector& selector, const StringMap& labels);
-
 struct NamespaceFailure {
   std::string namespace_;
   std::string reason;

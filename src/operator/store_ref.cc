@@ -1,18 +1,15 @@
 #include "operator/store_ref.h"
 
-#include <regex>
-
+#include "core/regexp.h"
 #include "operator/store_status.h"
 
 namespace coffer::op {
 namespace {
 
+// Go's regexp.MatchString, as ESO evaluates namespaceRegexes.
 bool RegexMatches(const std::string& pattern, std::string_view text) {
-  try {
-    return std::regex_search(text.begin(), text.end(), std::regex(pattern));
-  } catch (const std::regex_error&) {
-    return false;  // an invalid pattern allows nothing
-  }
+  Result<Regexp> re = Regexp::Compile(pattern);
+  return re.ok() && re->PartialMatch(text);  // an invalid pattern allows nothing
 }
 
 bool ConditionAllows(const NamespaceCondition& c, std::string_view ns, const StringMap& labels) {
@@ -22,14 +19,7 @@ bool ConditionAllows(const NamespaceCondition& c, std::string_view ns, const Str
   for (const std::string& r : c.namespace_regexes) {
     if (RegexMatches(r, ns)) return true;
   }
-  if (c.has_selector && !c.has_match_expressions) {
-    for (const auto& [k, v] : c.match_labels) {
-      auto it = labels.find(k);
-      if (it == labels.end() || it->second != v) return false;
-    }
-    return true;
-  }
-  return false;
+  return c.selector && SelectorMatches(*c.selector, labels);
 }
 
 }  // namespace

@@ -72,16 +72,19 @@ TEST(CheckStoreUsableTest, ClusterStoreNamespaceConditions) {
   EXPECT_FALSE(NamespaceAllowed(
       SecretStore{.kind = StoreKind::kClusterSecretStore, .namespace_conditions = {{{}, {"(["}}}},
       "apps", {}));
-  // namespaceSelector.matchLabels against the Namespace's labels; matchExpressions fail closed.
+  // namespaceSelector (matchLabels and matchExpressions) against the Namespace's labels.
   NamespaceCondition by_label;
-  by_label.has_selector = true;
-  by_label.match_labels = {{"tier", "prod"}};
+  by_label.selector = LabelSelector{.match_labels = {{"tier", "prod"}}};
   SecretStore sel = ReadyStore(StoreKind::kClusterSecretStore, "");
   sel.namespace_conditions = {by_label};
   EXPECT_FALSE(CheckStoreUsable(es, &sel, {{"tier", "dev"}}).ok());
   EXPECT_TRUE(CheckStoreUsable(es, &sel, {{"tier", "prod"}, {"x", "y"}}).ok());
-  sel.namespace_conditions[0].has_match_expressions = true;
+  sel.namespace_conditions[0].selector->match_expressions = {
+      {"team", LabelSelectorRequirement::Operator::kIn, {"ml", "data"}},
+      {"frozen", LabelSelectorRequirement::Operator::kDoesNotExist, {}}};
   EXPECT_FALSE(CheckStoreUsable(es, &sel, {{"tier", "prod"}}).ok());
+  EXPECT_TRUE(CheckStoreUsable(es, &sel, {{"tier", "prod"}, {"team", "ml"}}).ok());
+  EXPECT_FALSE(CheckStoreUsable(es, &sel, {{"tier", "prod"}, {"team", "ml"}, {"frozen", ""}}).ok());
   // A namespaced SecretStore ignores conditions.
   SecretStore ss = ReadyStore(StoreKind::kSecretStore, "apps");
   ss.namespace_conditions = {NamespaceCondition{{"nobody"}}};

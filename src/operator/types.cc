@@ -1,5 +1,6 @@
 #include "operator/types.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -551,10 +552,8 @@ Result<std::vector<NamespaceCondition>> ParseNamespaceConditions(const json& spe
     COFFER_ASSIGN_OR_RETURN(nc.namespace_regexes, StringListField(c, "namespaceRegexes", path));
     COFFER_ASSIGN_OR_RETURN(const json* selector, ObjectField(c, "namespaceSelector", path));
     if (selector != nullptr) {
-      nc.has_selector = true;
-      COFFER_ASSIGN_OR_RETURN(
-          nc.match_labels, StringMapField(*selector, "matchLabels", path + ".namespaceSelector"));
-      nc.has_match_expressions = Member(*selector, "matchExpressions") != nullptr;
+      COFFER_ASSIGN_OR_RETURN(nc.selector,
+                              ParseLabelSelector(*selector, path + ".namespaceSelector"));
     }
     out.push_back(std::move(nc));
   }
@@ -583,6 +582,76 @@ bool ReadDigits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
 }
 
 }  // namespace
+
+// --- label selectors ---------------------------------------------------------------------------
+
+Result<LabelSelector> ParseLabelSelector(const json& selector, std::string_view path) {
+  LabelSelector out;
+  if (selector.is_null()) return out;
+  if (!selector.is_object()) return Invalid(path, "must be an object");
+  COFFER_ASSIGN_OR_RETURN(out.match_labels, StringMapField(selector, "matchLabels", path));
+  const json* expressions = Member(selector, "matchExpressions");
+  if (expressions == nullptr) return out;
+  const std::string list_path = std::string(path) + ".matchExpressions";
+  if (!expressions->is_array()) return Invalid(list_path, "must be a list");
+  for (std::size_t i = 0; i < expressions->size(); ++i) {
+    const json& e = (*expressions)[i];
+    const std::string where = list_path + "[" + std::to_string(i) + "]";
+    if (!e.is_object()) return Invalid(where, "must be an object");
+    LabelSelectorRequirement r;
+    COFFER_ASSIGN_OR_RETURN(r.key, RequiredString(e, "key", where));
+    COFFER_ASSIGN_OR_RETURN(const std::string op, StringField(e, "operator", where));
+    COFFER_ASSIGN_OR_RETURN(r.values, StringListField(e, "values", where));
+    if (op == "In" || op == "NotIn") {
+      r.op = op == "In" ? LabelSelectorRequirement::Operator::kIn
+                        : LabelSelectorRequirement::Operator::kNotIn;
+      if (r.values.empty()) {
+        return Invalid(where + ".values", "must be non-empty for operator " + op);
+      }
+    } else if (op == "Exists" || op == "DoesNotExist") {
+      r.op = op == "Exists" ? LabelSelectorRequirement::Operator::kExists
+                            : LabelSelectorRequirement::Operator::kDoesNotExist;
+      if (!r.values.empty()) {
+        return Invalid(where + ".values", "must be empty for operator " + op);
+      }
+    } else {
+      return Invalid(where + ".operator",
+                     "\"" + op +
+                         "\" is not a valid label selector operator (In, NotIn, Exists, "
+                         "DoesNotExist)");
+    }
+    out.match_expressions.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool SelectorMatches(const LabelSelector& selector, const StringMap& labels) {
+  for (const auto& [k, v] : selector.match_labels) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  for (const LabelSelectorRequirement& r : selector.match_expressions) {
+    auto it = labels.find(r.key);
+    const bool has = it != labels.end();
+    const bool in =
+        has && std::find(r.values.begin(), r.values.end(), it->second) != r.values.end();
+    switch (r.op) {
+      case LabelSelectorRequirement::Operator::kIn:
+        if (!in) return false;
+        break;
+      case LabelSelectorRequirement::Operator::kNotIn:
+        if (in) return false;  // a missing label is "not in", as in Kubernetes
+        break;
+      case LabelSelectorRequirement::Operator::kExists:
+        if (!has) return false;
+        break;
+      case LabelSelectorRequirement::Operator::kDoesNotExist:
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
+}
 
 std::string_view RefreshPolicyName(RefreshPolicy p) { return NameOf(kRefreshPolicies, p); }
 std::string_view CreationPolicyName(CreationPolicy p) { return NameOf(kCreationPolicies, p); }

@@ -232,15 +232,31 @@ struct FakeProvider {
 
 enum class ProviderType { kAws, kFake };
 
+// A metav1.LabelSelector: matchLabels and matchExpressions are ANDed; an empty selector matches
+// every label set (as Kubernetes' LabelSelectorAsSelector).
+struct LabelSelectorRequirement {
+  enum class Operator { kIn, kNotIn, kExists, kDoesNotExist };
+  std::string key;
+  Operator op = Operator::kIn;
+  std::vector<std::string> values;
+};
+struct LabelSelector {
+  StringMap match_labels;
+  std::vector<LabelSelectorRequirement> match_expressions;
+};
+
+// Parses a metav1.LabelSelector at `path` (for messages). In/NotIn need values, Exists and
+// DoesNotExist must have none; other operators are errors.
+Result<LabelSelector> ParseLabelSelector(const nlohmann::json& selector, std::string_view path);
+bool SelectorMatches(const LabelSelector& selector, const StringMap& labels);
+
 // One spec.conditions[] entry of a ClusterSecretStore: which namespaces may use it. A namespace is
 // allowed when any entry matches it by name, by regular expression (unanchored, as Go's
-// MatchString) or by namespaceSelector.matchLabels.
+// MatchString) or by namespaceSelector (matchLabels and matchExpressions).
 struct NamespaceCondition {
   std::vector<std::string> namespaces;
   std::vector<std::string> namespace_regexes;
-  bool has_selector = false;
-  StringMap match_labels;
-  bool has_match_expressions = false;  // not evaluated: such a selector never matches (fail closed)
+  std::optional<LabelSelector> selector;
 };
 
 // A parsed SecretStore or ClusterSecretStore.

@@ -383,8 +383,8 @@ spec:
   ASSERT_EQ(store->namespace_conditions.size(), 1u);
   EXPECT_EQ(store->namespace_conditions[0].namespaces, std::vector<std::string>{"team-a"});
   EXPECT_EQ(store->namespace_conditions[0].namespace_regexes, std::vector<std::string>{"^ml-"});
-  EXPECT_TRUE(store->namespace_conditions[0].has_selector);
-  EXPECT_EQ(store->namespace_conditions[0].match_labels.at("tier"), "prod");
+  ASSERT_TRUE(store->namespace_conditions[0].selector.has_value());
+  EXPECT_EQ(store->namespace_conditions[0].selector->match_labels.at("tier"), "prod");
 }
 
 TEST(ParseSecretStoreTest, Fake) {
