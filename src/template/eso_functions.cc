@@ -1723,28 +1723,26 @@ void AddDefaultAndCollectionFunctions(FunctionMap& fns) {
 void AddEncodingFunctions(FunctionMap& fns) {
   AddString1(fns, "b64enc",
              [](std::string_view s) { return Value(eso_internal::Base64StdEncode(s)); });
-  fns.Add("b64dec", [](Args args) -> Result<Value> {
-    COFFER_RETURN_IF_ERROR(CheckArity("b64dec", args, 1, 1));
-    COFFER_ASSIGN_OR_RETURN(std::string_view s, StringArg("b64dec", args, 0));
-    std::string out;
-    std::size_t offset = 0;
-    if (!eso_internal::Base64StdDecode(s, &out, &offset)) {
-      return FnError("b64dec", "illegal base64 data at input byte " + std::to_string(offset));
-    }
-    return Value(std::move(out));
-  });
+  // b64dec and b32dec: one argument, decoded, or Go's "illegal <what> data at input byte N".
+  using Decoder = bool (*)(std::string_view, std::string*, std::size_t*);
+  const auto add_decoder = [&fns](std::string name, std::string what, Decoder decode) {
+    fns.Add(name, [name, what, decode](Args args) -> Result<Value> {
+      COFFER_RETURN_IF_ERROR(CheckArity(name, args, 1, 1));
+      COFFER_ASSIGN_OR_RETURN(std::string_view s, StringArg(name, args, 0));
+      std::string out;
+      std::size_t offset = 0;
+      if (!decode(s, &out, &offset)) {
+        return FnError(name, "illegal " + what + " data at input byte " + std::to_string(offset));
+      }
+      return Value(std::move(out));
+    });
+  };
+  add_decoder("b64dec", "base64", eso_internal::Base64StdDecode);
   AddString1(fns, "b32enc",
              [](std::string_view s) { return Value(eso_internal::Base32StdEncode(s)); });
-  fns.Add("b32dec", [](Args args) -> Result<Value> {
-    COFFER_RETURN_IF_ERROR(CheckArity("b32dec", args, 1, 1));
-    COFFER_ASSIGN_OR_RETURN(std::string_view s, StringArg("b32dec", args, 0));
-    std::string out;
-    std::size_t offset = 0;
-    if (!eso_internal::DecodePadded(s, eso_internal::kB32Alphabet, 5, 8,
-                                    eso_internal::ValidB32DataLen, &out, &offset)) {
-      return FnError("b32dec", "illegal base32 data at input byte " + std::to_string(offset));
-    }
-    return Value(std::move(out));
+  add_decoder("b32dec", "base32", [](std::string_view s, std::string* out, std::size_t* offset) {
+    return eso_internal::DecodePadded(s, eso_internal::kB32Alphabet, 5, 8,
+                                      eso_internal::ValidB32DataLen, out, offset);
   });
 }
 
