@@ -24,6 +24,10 @@ int RunAuditVerify(const config::RawValues& flags);
 // SIGTERM/SIGINT (or lost leadership), then exits 0.
 int RunOperator(const config::RawValues& flags);
 
+// `coffer reloader`: the reloader alone (the operator's options; `coffer operator --reloader`
+// runs it inside the operator); runs until SIGTERM/SIGINT (or lost leadership), then exits 0.
+int RunReloader(const config::RawValues& flags);
+
 // `coffer template render`'s arguments (ESO's `esoctl template` flags).
 struct TemplateRenderArgs {
   std::string templated_object;            // --source-templated-object: an ExternalSecret

@@ -38,6 +38,13 @@ int main(int argc, char** argv) {
   coffer::config::OperatorFlags operator_flags;
   operator_flags.Register(op);
 
+  CLI::App* reloader = app.add_subcommand(
+      "reloader",
+      "Roll Deployments, StatefulSets and DaemonSets when the Secrets and ConfigMaps they use "
+      "change, honouring Stakater Reloader's annotations (the operator's options)");
+  coffer::config::OperatorFlags reloader_flags;
+  reloader_flags.Register(reloader);
+
   CLI::App* tmpl = app.add_subcommand("template", "Work with ExternalSecret templates offline");
   tmpl->require_subcommand(1);
   CLI::App* render = tmpl->add_subcommand(
@@ -68,6 +75,7 @@ int main(int argc, char** argv) {
   if (*rotate) return coffer::cmd::RunKeysRotate(rotate_flags.Given());
   if (*audit_verify) return coffer::cmd::RunAuditVerify(audit_verify_flags.Given());
   if (*op) return coffer::cmd::RunOperator(operator_flags.Given());
+  if (*reloader) return coffer::cmd::RunReloader(reloader_flags.Given());
   if (*render) return coffer::cmd::RunTemplateRender(render_args);
   if (*version) return coffer::cmd::RunVersion();
   return 2;

@@ -1,6 +1,7 @@
-// `coffer operator`: the External Secrets Operator-compatible controller. Wiring only: config ->
-// kube client -> controller (src/controller) -> leader election -> metrics/health endpoint ->
-// wait for SIGTERM/SIGINT.
+// `coffer operator` (the External Secrets Operator-compatible controllers, and with --reloader
+// the reloader too) and `coffer reloader` (the reloader alone). Wiring only: config -> kube
+// client -> controllers (src/controller) -> leader election -> metrics/health endpoint -> wait for
+// SIGTERM/SIGINT.
 
 #include <atomic>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <malloc.h>
 #include <memory>
 #include <random>
+#include <set>
 #include <signal.h>
 #include <string>
 #include <thread>
@@ -21,6 +23,7 @@
 #include "controller/cluster_external_secret_controller.h"
 #include "controller/controller.h"
 #include "controller/push_secret_controller.h"
+#include "controller/reloader_controller.h"
 #include "core/encoding.h"
 #include "http/server.h"
 #include "kube/client.h"
@@ -55,7 +58,24 @@ http::Response Text(int status, std::string body, std::string content_type = "te
   return r;
 }
 
-int Run(const config::OperatorConfig& cfg, sigset_t signals) {
+enum class Mode { kOperator, kReloader };
+
+std::set<std::string> CommaSet(std::string_view list) {
+  std::set<std::string> out;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+int Run(const config::OperatorConfig& cfg, Mode mode, sigset_t signals) {
+  const char* const name = mode == Mode::kOperator ? "coffer operator" : "coffer reloader";
   Result<kube::ClientConfig> kube_config = kube::LoadDefaultConfig(cfg.kubeconfig, cfg.context);
   if (!kube_config.ok()) {
     spdlog::critical("kubernetes config: {}", kube_config.status().ToString());
@@ -94,19 +114,70 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   options.backends.env_credentials.session_token = EnvOr("AWS_SESSION_TOKEN");
 
   metrics::Registry registry;
-  controller::Controller controller(**client, registry, options);
-  // PushSecrets (v1alpha1): same namespace, controller class and backends, same leadership.
-  controller::PushSecretControllerOptions push_options;
-  push_options.namespace_ = options.namespace_;
-  push_options.controller_class = options.controller_class;
-  push_options.backends = options.backends;
-  controller::PushSecretController push_secrets(**client, push_options);
-  // ClusterExternalSecrets are cluster-scoped: stamped only when every namespace is watched.
+  std::unique_ptr<controller::Controller> controller;
+  std::unique_ptr<controller::PushSecretController> push_secrets;
   std::unique_ptr<controller::ClusterExternalSecretController> cluster_external_secrets;
-  if (options.namespace_.empty()) {
-    cluster_external_secrets = std::make_unique<controller::ClusterExternalSecretController>(
-        **client, controller::CesControllerOptions{.registry = &registry});
+  if (mode == Mode::kOperator) {
+    controller = std::make_unique<controller::Controller>(**client, registry, options);
+    // PushSecrets (v1alpha1): same namespace, controller class and backends, same leadership.
+    controller::PushSecretControllerOptions push_options;
+    push_options.namespace_ = options.namespace_;
+    push_options.controller_class = options.controller_class;
+    push_options.backends = options.backends;
+    push_secrets = std::make_unique<controller::PushSecretController>(**client, push_options);
+    // ClusterExternalSecrets are cluster-scoped: stamped only when every namespace is watched.
+    if (options.namespace_.empty()) {
+      cluster_external_secrets = std::make_unique<controller::ClusterExternalSecretController>(
+          **client, controller::CesControllerOptions{.registry = &registry});
+    }
   }
+  // The namespace of this process's own objects (Lease, the reloader's HMAC key Secret).
+  const std::string own_namespace = !cfg.leader_election_namespace.empty()
+                                        ? cfg.leader_election_namespace
+                                        : EnvOr("POD_NAMESPACE", kube_config->default_namespace);
+  std::unique_ptr<controller::ReloaderController> reloader;
+  if (mode == Mode::kReloader || cfg.reloader) {
+    Result<std::string> hmac_key =
+        controller::LoadOrCreateHmacKey(**client, own_namespace, cfg.reload_hmac_secret);
+    if (!hmac_key.ok()) {
+      spdlog::critical("reloader: {}", hmac_key.status().ToString());
+      return 1;
+    }
+    controller::ReloaderOptions ro;
+    ro.namespace_ = cfg.watch_namespace;
+    ro.namespaces = CommaSet(cfg.reload_namespaces);
+    ro.namespaces_to_ignore = CommaSet(cfg.namespaces_to_ignore);
+    ro.namespace_selector = cfg.namespace_selector;
+    ro.resource_label_selector = cfg.resource_label_selector;
+    ro.strategy = cfg.reload_strategy == "annotations" ? reloader::Strategy::kAnnotations
+                                                       : reloader::Strategy::kEnvVars;
+    ro.debounce_ms = cfg.reload_debounce_ms;
+    ro.rules.auto_reload_all = cfg.auto_reload_all;
+    ro.hmac_key = std::move(*hmac_key);
+    ro.workers = cfg.concurrent;
+    ro.event_client = event_client->get();
+    Result<std::unique_ptr<controller::ReloaderController>> created =
+        controller::ReloaderController::Create(**client, registry, std::move(ro));
+    if (!created.ok()) {
+      spdlog::critical("reloader: {}", created.status().ToString());
+      return 2;
+    }
+    reloader = std::move(*created);
+  }
+  const auto all_synced = [&](std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (controller && !controller->WaitForSync(timeout)) return false;
+    return !reloader ||
+           reloader->WaitForSync(std::max(std::chrono::milliseconds(1),
+                                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              deadline - std::chrono::steady_clock::now())));
+  };
+  const auto start_workers = [&] {
+    if (controller) controller->StartWorkers();
+    if (push_secrets) push_secrets->StartWorkers();
+    if (cluster_external_secrets) cluster_external_secrets->StartWorkers();
+    if (reloader) reloader->StartWorkers();
+  };
 
   std::atomic<bool> synced{false};
   http::ServerOptions http_options;
@@ -128,24 +199,25 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
     spdlog::critical("metrics endpoint {}: {}", http_options.listen, server.status().ToString());
     return 1;
   }
-  spdlog::info("coffer operator {}: {}; metrics, healthz and readyz on {} (port {})",
-               COFFER_VERSION, kube_config->ToString(), http_options.listen, (*server)->port());
+  spdlog::info("{} {}: {}; metrics, healthz and readyz on {} (port {})", name, COFFER_VERSION,
+               kube_config->ToString(), http_options.listen, (*server)->port());
   if (!options.backends.default_endpoint.empty()) {
     spdlog::info("Secrets Manager endpoint (AWS_SECRETSMANAGER_ENDPOINT): {}",
                  options.backends.default_endpoint);
   }
 
-  controller.StartInformers();
+  if (controller) controller->StartInformers();
   // Not part of /readyz: without the PushSecret CRD this cache never syncs (it keeps retrying),
   // and ExternalSecrets must not wait for it.
-  push_secrets.StartInformers();
+  if (push_secrets) push_secrets->StartInformers();
   // Not part of /readyz either; its reconciles wait until its own caches have synced.
   if (cluster_external_secrets) cluster_external_secrets->StartInformers();
+  if (reloader) reloader->StartInformers();
 
   std::unique_ptr<kube::LeaderElector> elector;
   std::jthread leading;  // runs StartWorkers() for the elector, which wants prompt callbacks
   std::jthread starter([&](std::stop_token stop) {
-    while (!controller.WaitForSync(std::chrono::seconds(1))) {
+    while (!all_synced(std::chrono::seconds(1))) {
       if (stop.stop_requested()) return;
     }
     synced = true;
@@ -153,16 +225,15 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
     ::malloc_trim(0);
     spdlog::info("caches synced ({} KiB of heap in use)", ::mallinfo2().uordblks / 1024);
     if (!cfg.enable_leader_election) {
-      controller.StartWorkers();
-      push_secrets.StartWorkers();
-      if (cluster_external_secrets) cluster_external_secrets->StartWorkers();
+      start_workers();
       return;
     }
     kube::LeaderElectionConfig le;
-    le.lease_namespace = !cfg.leader_election_namespace.empty()
-                             ? cfg.leader_election_namespace
-                             : EnvOr("POD_NAMESPACE", kube_config->default_namespace);
-    le.lease_name = cfg.leader_election_id;
+    le.lease_namespace = own_namespace;
+    // `coffer reloader` beside `coffer operator` must not take the operator's Lease.
+    le.lease_name = mode == Mode::kReloader && cfg.leader_election_id == "coffer-operator"
+                        ? "coffer-reloader"
+                        : cfg.leader_election_id;
     le.identity = LeaderIdentity();
     spdlog::info("leader election on Lease {}/{} as {}", le.lease_namespace, le.lease_name,
                  le.identity);
@@ -171,11 +242,7 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
         kube::LeaderCallbacks{
             [&] {
               spdlog::info("became the leader: reconciling");
-              leading = std::jthread([&] {
-                controller.StartWorkers();
-                push_secrets.StartWorkers();
-                if (cluster_external_secrets) cluster_external_secrets->StartWorkers();
-              });
+              leading = std::jthread(start_workers);
             },
             [] {
               // As controller-runtime does: a replica that lost the Lease exits, and its
@@ -195,17 +262,16 @@ int Run(const config::OperatorConfig& cfg, sigset_t signals) {
   starter.join();
   if (elector) elector->Stop();
   if (leading.joinable()) leading.join();
-  push_secrets.Stop();
+  if (reloader) reloader->Stop();
+  if (push_secrets) push_secrets->Stop();
   if (cluster_external_secrets) cluster_external_secrets->Stop();
-  controller.Stop();
+  if (controller) controller->Stop();
   (*server)->Shutdown();
-  spdlog::info("coffer operator stopped");
+  spdlog::info("{} stopped", name);
   return 0;
 }
 
-}  // namespace
-
-int RunOperator(const config::RawValues& flags) {
+int RunCommand(const config::RawValues& flags, Mode mode) {
   DisableCoreDumps();
   // Two malloc arenas instead of one per thread (up to 8 per core): the workers and informers
   // all allocate, and per-thread arenas would each keep their own free memory (RSS) for the
@@ -220,12 +286,20 @@ int RunOperator(const config::RawValues& flags) {
 
   auto cfg = config::LoadOperatorConfig(flags, config::ProcessEnvironment());
   if (!cfg.ok()) {
-    std::fprintf(stderr, "coffer operator: %s\n", cfg.status().message().c_str());
+    std::fprintf(stderr, "%s: %s\n",
+                 mode == Mode::kOperator ? "coffer operator" : "coffer reloader",
+                 cfg.status().message().c_str());
     return 2;
   }
   SetUpLogging(cfg->log_level);
   spdlog::debug("configuration:\n{}", cfg->ToString());
-  return Run(*cfg, signals);
+  return Run(*cfg, mode, signals);
 }
+
+}  // namespace
+
+int RunOperator(const config::RawValues& flags) { return RunCommand(flags, Mode::kOperator); }
+
+int RunReloader(const config::RawValues& flags) { return RunCommand(flags, Mode::kReloader); }
 
 }  // namespace coffer::cmd
