@@ -403,10 +403,12 @@ def random_value(prefix):
 
 
 class Operator:
-    """`coffer operator` against the control plane, metrics on a fixed loopback port; every run's
-    stderr goes to its own file in `work`."""
+    """`coffer operator` (or, with command="reloader", `coffer reloader`) against the control
+    plane, metrics on a fixed loopback port; every run's stderr goes to its own file in `work`."""
 
-    def __init__(self, kubeconfig, coffer_endpoint, work, label="operator", extra_args=()):
+    def __init__(self, kubeconfig, coffer_endpoint, work, label="operator", extra_args=(),
+                 command="operator"):
+        self.command = command
         self.kubeconfig = kubeconfig
         self.coffer_endpoint = coffer_endpoint
         self.work = work
@@ -429,16 +431,16 @@ class Operator:
         env = clean_env({"AWS_SECRETSMANAGER_ENDPOINT": self.coffer_endpoint})
         with open(path, "wb") as log:
             self.proc = subprocess.Popen(
-                [coffer_bin(), "operator", "--kubeconfig", self.kubeconfig,
+                [coffer_bin(), self.command, "--kubeconfig", self.kubeconfig,
                  "--metrics-addr", f"127.0.0.1:{self.metrics_port}"] + self.extra_args,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
 
         def ready():
             if self.proc.poll() is not None:
-                raise AssertionError(f"coffer operator exited with {self.proc.returncode} at "
-                                     f"start-up:\n{self.log_tail()}")
+                raise AssertionError(f"coffer {self.command} exited with {self.proc.returncode} "
+                                     f"at start-up:\n{self.log_tail()}")
             return self.http_status("/readyz") == 200
-        wait_until("coffer operator /readyz 200", ready, timeout)
+        wait_until(f"coffer {self.command} /readyz 200", ready, timeout)
         return self
 
     def stop(self, timeout=30):
