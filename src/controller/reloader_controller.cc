@@ -362,6 +362,7 @@ void ReloaderController::OnWorkload(const std::string& resource, const json* old
       }
       patched_from_rv_.erase(key);
       failures_.erase(key);
+      hold_until_ms_.erase(key);
     }
   }
   if (!workers_started_.load()) return;
@@ -387,6 +388,14 @@ void ReloaderController::ScheduleNamespace(const std::string& ns, std::int64_t d
     auto it = workloads_by_ns_.find(ns);
     if (it == workloads_by_ns_.end()) return;
     keys.assign(it->second.begin(), it->second.end());
+  }
+  if (delay_ms > 0) {
+    const std::int64_t now = clock_->NowMillis();
+    std::lock_guard lock(mu_);
+    for (const std::string& key : keys) {
+      std::int64_t& until = hold_until_ms_[key];
+      if (until <= now) until = now + delay_ms;  // a window already open keeps its end
+    }
   }
   for (const std::string& key : keys) {
     if (delay_ms > 0) {
@@ -489,6 +498,20 @@ void ReloaderController::Process(const std::string& key) {
     return;
   }
   const bool rollout = plan.action == reloader::Plan::kRollout;
+  if (rollout) {
+    // Inside a debounce window: the rollout waits for its end, so that every change made in the
+    // window goes into it.
+    const std::int64_t now = clock_->NowMillis();
+    std::lock_guard lock(mu_);
+    auto hold = hold_until_ms_.find(key);
+    if (hold != hold_until_ms_.end()) {
+      if (now < hold->second) {
+        queue_.AddAfter(key, hold->second - now);
+        return;
+      }
+      hold_until_ms_.erase(hold);
+    }
+  }
   kube::PatchOptions patch_options;
   patch_options.field_manager = options_.field_manager;
   Result<json> patched = client_.Patch(AppsRef(resource, ns, name),

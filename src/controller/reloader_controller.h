@@ -149,6 +149,10 @@ class ReloaderController {
   // a newer one (a reconcile in between would decide from the stale copy).
   std::map<std::string, std::string> patched_from_rv_;
   std::map<std::string, int> failures_;  // guarded by mu_: consecutive patch failures
+  // Guarded by mu_: the end (clock ms) of each workload's debounce window, set by the first
+  // source change after the last one ended. No rollout happens before it, whatever triggers the
+  // reconcile (a status update of the workload, another source's change).
+  std::map<std::string, std::int64_t> hold_until_ms_;
 
   std::atomic<bool> workers_started_{false};
   std::vector<std::jthread> workers_;
