@@ -232,6 +232,50 @@ TEST_F(ReloaderControllerTest, NamespaceFiltersAndBadSelectors) {
             StatusCode::kInvalidArgument);
 }
 
+json InNamespace(json object, const std::string& ns) {
+  object["metadata"]["namespace"] = ns;
+  return object;
+}
+
+TEST_F(ReloaderControllerTest, NamespaceSelectorAndResourceLabelSelector) {
+  apiserver_.SetHonourLabelSelectors(true);
+  apiserver_.Seed("namespaces", json{{"apiVersion", "v1"},
+                                     {"kind", "Namespace"},
+                                     {"metadata", {{"name", kNs}, {"labels", {{"team", "ml"}}}}}});
+  apiserver_.Seed("namespaces",
+                  json{{"apiVersion", "v1"},
+                       {"kind", "Namespace"},
+                       {"metadata", {{"name", "other"}, {"labels", {{"team", "x"}}}}}});
+  json labelled = Secret("db", "one");
+  labelled["metadata"]["labels"] = {{"reload", "true"}};
+  apiserver_.Seed("secrets", labelled);
+  apiserver_.Seed("secrets", Secret("plain", "one"));
+  apiserver_.Seed("secrets", InNamespace(labelled, "other"));
+  apiserver_.Seed("deployments", Deployment("web", {"db"}));
+  apiserver_.Seed("deployments", Deployment("unlabelled-user", {"plain"}));
+  apiserver_.Seed("deployments", InNamespace(Deployment("web", {"db"}), "other"));
+  ReloaderOptions o;
+  o.namespace_selector = "team in (ml, data)";
+  o.resource_label_selector = "reload=true";
+  o.debounce_ms = 0;
+  auto r = Start(o);
+  ASSERT_TRUE(WaitFor([&] { return !Record("web").empty(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The other namespace does not match the selector; the unlabelled Secret is not seen at all.
+  const json other = apiserver_.Stored("deployments", "other", "web").value_or(json());
+  EXPECT_FALSE(other["metadata"]["annotations"].contains(std::string(reloader::kRecordAnnotation)));
+  EXPECT_TRUE(Record("unlabelled-user").empty());
+
+  json changed = Secret("plain", "two");
+  ASSERT_TRUE(client_->Update(kube::SecretsRef(kNs, "plain"), changed).ok());
+  json db = Secret("db", "two");
+  db["metadata"]["labels"] = {{"reload", "true"}};
+  ASSERT_TRUE(client_->Update(kube::SecretsRef(kNs, "db"), db).ok());
+  ASSERT_TRUE(WaitFor([&] { return Rollouts("web") == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Rollouts("unlabelled-user"), 0);
+}
+
 TEST_F(ReloaderControllerTest, HmacKeyIsCreatedOnceAndReadBack) {
   auto key = LoadOrCreateHmacKey(*client_, "coffer-system", "coffer-reloader-hmac");
   ASSERT_TRUE(key.ok()) << key.status().ToString();
