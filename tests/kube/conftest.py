@@ -1,5 +1,9 @@
 """Shared by the tests in tests/kube: a real Kubernetes 1.20 control plane per test module.
 
+`kube` and `coffer` (module scope) are the end-to-end tests' control plane (operator_harness.py's
+ControlPlane, with coffer's CRDs established) and `coffer server`; a module may define its own
+`kube` to set the cluster up differently (test_push_secret.py applies deploy/operator).
+
 `cluster` (module scope) builds the binaries if they are not cached yet (`control-plane.sh build`,
 about 9 minutes on 2 cores, once per machine), starts etcd, kube-apiserver and
 kube-controller-manager on free loopback ports, and stops them after the module. `Cluster.kubectl`
@@ -14,6 +18,8 @@ import tempfile
 import time
 
 import pytest
+
+from operator_harness import CRD_NAMES, CofferServer, ControlPlane
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.join(REPO, "tools", "kube", "control-plane.sh")
@@ -84,3 +90,33 @@ def wait_until(what, predicate, timeout=60):
             return value
         time.sleep(0.5)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+# --- the end-to-end tests' fixtures --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kube():
+    cp = ControlPlane()
+    try:
+        cp.start()
+        cp.kubectl("apply", "-f", CRD_DIR)
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
+                   *[f"crd/{n}" for n in CRD_NAMES])
+        yield cp
+    finally:
+        cp.stop()
+        for log in ("apiserver.log", "controller-manager.log"):
+            print(f"--- {log} (last lines)\n{cp.log_tail(log, 5)}")
+        cp.cleanup()
+
+
+@pytest.fixture(scope="module")
+def coffer():
+    server = CofferServer()
+    try:
+        server.start()
+        yield server
+        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
+    finally:
+        server.cleanup()

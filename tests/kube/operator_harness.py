@@ -26,6 +26,8 @@ import tempfile
 import time
 import uuid
 
+import yaml
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.join(REPO, "tools", "kube", "control-plane.sh")
 CRD_DIR = os.path.join(REPO, "deploy", "crds")
@@ -392,6 +394,22 @@ class CofferServer:
 
     def delete(self, name):
         self.client().delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def token_kubeconfig(kubectl, admin_kubeconfig, account, path, namespace="coffer-system"):
+    """Writes to `path` the admin kubeconfig with its credentials replaced by a token of
+    ServiceAccount namespace/account (`kubectl create token`, the TokenRequest API); returns path.
+    `kubectl` runs the machine's kubectl as admin (ControlPlane.kubectl or conftest's)."""
+    token = kubectl("create", "token", account, "-n", namespace, "--duration=1h").stdout.strip()
+    assert token.count(".") == 2, "not a JWT"
+    with open(admin_kubeconfig, encoding="utf-8") as f:
+        config = yaml.safe_load(f)
+    config["users"] = [{"name": account, "user": {"token": token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = account
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(config, f)
+    return path
 
 
 def random_value(prefix):

@@ -23,9 +23,8 @@ import time
 
 import pytest
 
-from operator_harness import (CRD_DIR, CRD_NAMES, REGION, CofferServer, ControlPlane, Operator,
-                              cluster_secret_store, condition, credentials_secret, random_value,
-                              secret_data, stays, wait_until)
+from operator_harness import (REGION, Operator, cluster_secret_store, condition, credentials_secret,
+                              random_value, secret_data, stays, wait_until)
 
 SYNC_TIMEOUT = 45
 CES_GROUP = "clusterexternalsecrets.external-secrets.io"
@@ -33,33 +32,6 @@ ALREADY_EXISTS = "external secret already exists in namespace"
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kube():
-    cp = ControlPlane()
-    try:
-        cp.start()
-        cp.kubectl("apply", "-f", CRD_DIR)
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                   *[f"crd/{n}" for n in CRD_NAMES])
-        yield cp
-    finally:
-        cp.stop()
-        for log in ("apiserver.log", "controller-manager.log"):
-            print(f"--- {log} (last lines)\n{cp.log_tail(log, 5)}")
-        cp.cleanup()
-
-
-@pytest.fixture(scope="module")
-def coffer():
-    server = CofferServer()
-    try:
-        server.start()
-        yield server
-        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(scope="module")

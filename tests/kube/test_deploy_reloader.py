@@ -17,6 +17,7 @@ import tempfile
 import yaml
 
 from conftest import REPO, wait_until
+from operator_harness import token_kubeconfig
 from test_operator_rbac import free_port, get
 
 RELOADER = os.path.join(REPO, "deploy", "reloader")
@@ -132,24 +133,12 @@ def test_apply_twice_and_the_permissions_the_apiserver_grants(cluster):
     assert not can_i(cluster, OPERATOR_SA, "delete", "deployments", "-n", "default")
 
 
-def token_kubeconfig(cluster, account, directory):
-    token = cluster.kubectl("create", "token", account, "-n", NAMESPACE,
-                            "--duration=1h").stdout.strip()
-    with open(cluster.env["KUBECONFIG"], encoding="utf-8") as f:
-        config = yaml.safe_load(f)
-    config["users"] = [{"name": account, "user": {"token": token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = account
-    path = os.path.join(directory, "kubeconfig")
-    with open(path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(config, f)
-    return path
-
 
 def test_reloader_runs_with_only_its_service_accounts_permissions(cluster):
     cluster.kubectl("apply", "-k", RELOADER)
     work = tempfile.mkdtemp(prefix="coffer-reloader-rbac-")
-    kubeconfig = token_kubeconfig(cluster, "coffer-reloader", work)
+    kubeconfig = token_kubeconfig(cluster.kubectl, cluster.env["KUBECONFIG"], "coffer-reloader",
+                                  os.path.join(work, "kubeconfig"))
     ns = "reloader-rbac"
     cluster.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace",
                               "metadata": {"name": ns}}))

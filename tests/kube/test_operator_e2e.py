@@ -19,11 +19,10 @@ import time
 
 import pytest
 
-from operator_harness import (CRD_DIR, CRD_NAMES, MANAGED_LABEL, ROOT_SECRET_ACCESS_KEY,
-                              CofferServer, ControlPlane, Operator, b64, cluster_secret_store,
-                              condition, credentials_secret, external_secret, metric_value,
-                              random_value, ready_state, secret_data, secret_store, stays,
-                              wait_until)
+from operator_harness import (MANAGED_LABEL, ROOT_SECRET_ACCESS_KEY, Operator, b64,
+                              cluster_secret_store, condition, credentials_secret, external_secret,
+                              metric_value, random_value, ready_state, secret_data, secret_store,
+                              stays, wait_until)
 from seed_manifests import GUIDE_ROTATED_SECRET, GUIDE_SERVICE_CREDENTIALS
 
 SYNC_TIMEOUT = 30  # a new ExternalSecret against a Ready store
@@ -43,33 +42,6 @@ def as_v1(manifest):
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kube():
-    cp = ControlPlane()
-    try:
-        cp.start()
-        cp.kubectl("apply", "-f", CRD_DIR)
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                   *[f"crd/{n}" for n in CRD_NAMES])
-        yield cp
-    finally:
-        cp.stop()
-        for log in ("apiserver.log", "controller-manager.log"):
-            print(f"--- {log} (last lines)\n{cp.log_tail(log, 5)}")
-        cp.cleanup()
-
-
-@pytest.fixture(scope="module")
-def coffer():
-    server = CofferServer()
-    try:
-        server.start()
-        yield server
-        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(scope="module")

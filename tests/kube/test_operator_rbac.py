@@ -18,9 +18,9 @@ import socket
 import subprocess
 import tempfile
 
-import yaml
 
 from conftest import REPO, wait_until
+from operator_harness import token_kubeconfig
 
 COFFER_BIN = os.environ.get("COFFER_BIN", os.path.join(REPO, "build", "coffer"))
 NAMESPACE = "rbac-check"
@@ -119,21 +119,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def service_account_kubeconfig(cluster, directory):
-    """The admin kubeconfig with its credentials replaced by a coffer-operator token."""
-    token = cluster.kubectl("create", "token", "coffer-operator", "-n", "coffer-system",
-                            "--duration=1h").stdout.strip()
-    assert token.count(".") == 2, "not a JWT"
-    with open(cluster.env["KUBECONFIG"], encoding="utf-8") as f:
-        config = yaml.safe_load(f)
-    config["users"] = [{"name": "coffer-operator", "user": {"token": token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = "coffer-operator"
-    path = os.path.join(directory, "kubeconfig")
-    with open(path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(config, f)
-    return path
-
 
 def get(port, path):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -151,7 +136,8 @@ def test_operator_syncs_with_only_the_service_accounts_permissions(cluster):
                     "crd/externalsecrets.external-secrets.io",
                     "crd/clusterexternalsecrets.external-secrets.io")
     work = tempfile.mkdtemp(prefix="coffer-rbac-")
-    kubeconfig = service_account_kubeconfig(cluster, work)
+    kubeconfig = token_kubeconfig(cluster.kubectl, cluster.env["KUBECONFIG"], "coffer-operator",
+                                  os.path.join(work, "kubeconfig"))
     # The token really is limited: it cannot read ConfigMaps.
     denied = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "configmaps", "-A"],
                             capture_output=True, text=True)

@@ -18,20 +18,10 @@ import shutil
 import tempfile
 
 import pytest
-import yaml
 
-from operator_harness import (
-    CRD_NAMES,
-    REPO,
-    ControlPlane,
-    CofferServer,
-    Operator,
-    condition,
-    credentials_secret,
-    random_value,
-    secret_store,
-    wait_until,
-)
+from operator_harness import (CRD_NAMES, REPO, ControlPlane, Operator, condition,
+                              credentials_secret, random_value, secret_store, token_kubeconfig,
+                              wait_until)
 
 NS = "push"
 STORE = "coffer"
@@ -56,36 +46,12 @@ def kube():
         cp.cleanup()
 
 
-@pytest.fixture(scope="module")
-def coffer():
-    server = CofferServer()
-    try:
-        server.start()
-        yield server
-        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
-    finally:
-        server.cleanup()
-
-
-def service_account_kubeconfig(kube, directory):
-    """The admin kubeconfig with its credentials replaced by a coffer-operator token."""
-    token = kube.kubectl("create", "token", "coffer-operator", "-n", "coffer-system",
-                         "--duration=1h").stdout.strip()
-    with open(kube.kubeconfig, encoding="utf-8") as f:
-        config = yaml.safe_load(f)
-    config["users"] = [{"name": "coffer-operator", "user": {"token": token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = "coffer-operator"
-    path = os.path.join(directory, "sa-kubeconfig")
-    with open(path, "w", encoding="utf-8") as f:
-        yaml.safe_dump(config, f)
-    return path
-
 
 @pytest.fixture(scope="module")
 def operator(kube, coffer):
     work = tempfile.mkdtemp(prefix="coffer-kube-e2e-push-")
-    kubeconfig = service_account_kubeconfig(kube, work)
+    kubeconfig = token_kubeconfig(kube.kubectl, kube.kubeconfig, "coffer-operator",
+                                  os.path.join(work, "sa-kubeconfig"))
     op = Operator(kubeconfig, coffer.endpoint, work, label="push-operator")
     try:
         op.start()

@@ -21,9 +21,8 @@ import time
 
 import pytest
 
-from operator_harness import (CRD_DIR, CRD_NAMES, CofferServer, ControlPlane, Operator, b64,
-                              credentials_secret, external_secret, metric_value, random_value,
-                              secret_data, secret_store, stays, wait_until)
+from operator_harness import (Operator, b64, credentials_secret, external_secret, metric_value,
+                              random_value, secret_data, secret_store, stays, wait_until)
 
 DEBOUNCE_MS = 1500
 ANNOTATIONS_NS = "rl-annotations"
@@ -37,32 +36,6 @@ VALUES = set()
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kube():
-    cp = ControlPlane()
-    try:
-        cp.start()
-        cp.kubectl("apply", "-f", CRD_DIR)
-        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-                   *[f"crd/{n}" for n in CRD_NAMES])
-        yield cp
-    finally:
-        cp.stop()
-        print(f"--- controller-manager.log (last lines)\n{cp.log_tail('controller-manager.log', 5)}")
-        cp.cleanup()
-
-
-@pytest.fixture(scope="module")
-def coffer():
-    server = CofferServer()
-    try:
-        server.start()
-        yield server
-        assert server.stop() in (0, None), f"coffer server exit:\n{server.log_tail()}"
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(scope="module")
