@@ -535,7 +535,9 @@ void ReloaderController::Process(const std::string& key) {
   }
   {
     std::lock_guard lock(mu_);
-    patched_from_rv_[key] = rv;
+    // Until the cache shows the patched object, a reconcile would decide from the old one. (A
+    // patch that changed nothing keeps the resourceVersion: then there is nothing to wait for.)
+    if (StringAt(MetadataOf(*patched), "resourceVersion") != rv) patched_from_rv_[key] = rv;
     failures_.erase(key);
   }
   if (rollout) {
