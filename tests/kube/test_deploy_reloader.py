@@ -120,6 +120,16 @@ def test_apply_twice_and_the_permissions_the_apiserver_grants(cluster):
     assert can_i(cluster, SA, "watch", "secrets", "-A")
     assert can_i(cluster, SA, "create", "secrets", "-n", NAMESPACE)
     assert can_i(cluster, SA, "update", "leases/coffer-reloader", "-n", NAMESPACE)
+    # The HMAC key Secret: created by the first replica, then read. Reading any Secret by name is
+    # the ClusterRole's get (the informers need it everywhere), so the Role adds no get of its own;
+    # what stays restricted is writing: no update, patch or delete of the key or of any Secret.
+    assert can_i(cluster, SA, "get", "secrets/coffer-reloader-hmac", "-n", NAMESPACE)
+    for verb in ("update", "patch", "delete"):
+        assert not can_i(cluster, SA, verb, "secrets/coffer-reloader-hmac", "-n", NAMESPACE), verb
+    # The rules the apiserver stored are exactly the manifests'.
+    assert flat(cluster.get_json("clusterrole", "coffer-reloader")["rules"]) == CLUSTER_RULES
+    assert flat(cluster.get_json("role", "coffer-reloader", "-n", NAMESPACE)["rules"],
+                with_names=True) == ROLE_RULES
     for verb, what, ns in (("update", "deployments", "default"), ("delete", "deployments", "default"),
                            ("create", "deployments", "default"), ("patch", "secrets", "default"),
                            ("create", "secrets", "default"), ("update", "secrets", NAMESPACE),
