@@ -25,6 +25,7 @@
 #include "controller/push_secret_controller.h"
 #include "controller/reloader_controller.h"
 #include "core/encoding.h"
+#include "core/strings.h"
 #include "http/server.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -60,16 +61,11 @@ http::Response Text(int status, std::string body, std::string content_type = "te
 
 enum class Mode { kOperator, kReloader };
 
+// The non-empty items of a comma list.
 std::set<std::string> CommaSet(std::string_view list) {
   std::set<std::string> out;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (std::string_view item : SplitAndTrim(list)) {
     if (!item.empty()) out.emplace(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
   return out;
 }

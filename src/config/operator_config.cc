@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/strings.h"
 #include "http/address.h"
 
 namespace coffer::config {
@@ -163,18 +164,11 @@ Status Validate(const OperatorConfig& c) {
   COFFER_RETURN_IF_ERROR(CheckRange("reload_debounce_ms", c.reload_debounce_ms, 0, 3'600'000));
   for (const auto& [key, list] : {std::pair{"reload_namespaces", &c.reload_namespaces},
                                   std::pair{"namespaces_to_ignore", &c.namespaces_to_ignore}}) {
-    std::string_view rest = *list;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    for (std::string_view item : SplitAndTrim(*list)) {
       if (!IsDnsLabel(item)) {
         return invalid(std::string(key) + ": \"" + std::string(item) +
                        "\" is not a namespace name");
       }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
     }
   }
   if (!IsDnsSubdomain(c.reload_hmac_secret)) {

@@ -26,6 +26,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::vector<std::string_view> SplitAndTrim(std::string_view list, char separator) {
+  std::vector<std::string_view> out;
+  if (TrimSpaces(list).empty()) return out;
+  while (true) {
+    const std::size_t at = list.find(separator);
+    out.push_back(TrimSpaces(list.substr(0, at)));
+    if (at == std::string_view::npos) return out;
+    list.remove_prefix(at + 1);
+  }
+}
+
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);

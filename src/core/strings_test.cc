@@ -30,4 +30,15 @@ TEST(RegionTest, Formats) {
 }
 
 }  // namespace
+TEST(SplitAndTrimTest, ItemsTrimmedEmptiesKept) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(SplitAndTrim(""), V{});
+  EXPECT_EQ(SplitAndTrim("  "), V{});
+  EXPECT_EQ(SplitAndTrim("a"), V{"a"});
+  EXPECT_EQ(SplitAndTrim(" a , b\t,c "), (V{"a", "b", "c"}));
+  EXPECT_EQ(SplitAndTrim("a,,b"), (V{"a", "", "b"}));
+  EXPECT_EQ(SplitAndTrim("a,"), (V{"a", ""}));
+  EXPECT_EQ(SplitAndTrim("k=v;x", ';'), (V{"k=v", "x"}));
+}
+
 }  // namespace coffer

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "core/regexp.h"
+#include "core/strings.h"
 
 namespace coffer::reloader {
 namespace {
@@ -14,16 +15,11 @@ std::string_view Get(const Annotations& a, const std::string& key) {
   return it == a.end() ? std::string_view() : std::string_view(it->second);
 }
 
+// The non-empty items of a comma list.
 std::vector<std::string_view> CommaList(std::string_view list) {
   std::vector<std::string_view> out;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (std::string_view item : SplitAndTrim(list)) {
     if (!item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
   return out;
 }
