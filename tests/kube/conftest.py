@@ -13,29 +13,16 @@ runs the machine's kubectl against it.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 
 import pytest
 
-from operator_harness import CRD_NAMES, CofferServer, ControlPlane
-
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SCRIPT = os.path.join(REPO, "tools", "kube", "control-plane.sh")
-CRD_DIR = os.path.join(REPO, "deploy", "crds")
+from operator_harness import CRD_DIR, CRD_NAMES, SCRIPT, CofferServer, ControlPlane, run
+# Re-exported: the test modules import these from here.
+from operator_harness import REPO, wait_until  # noqa: F401
 
 
 # --- the control plane --------------------------------------------------------------------
-
-
-def run(args, check=True, env=None, input_text=None, timeout=300):
-    result = subprocess.run(args, capture_output=True, text=True, env=env, input=input_text,
-                            timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{args} failed ({result.returncode}):\n{result.stdout}\n"
-                             f"{result.stderr}")
-    return result
 
 
 class Cluster:
@@ -80,16 +67,6 @@ def cluster():
                 with open(path, encoding="utf-8", errors="replace") as f:
                     print("".join(f.readlines()[-5:]))
         shutil.rmtree(work, ignore_errors=True)
-
-
-def wait_until(what, predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 # --- the end-to-end tests' fixtures --------------------------------------------------------
