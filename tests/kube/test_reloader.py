@@ -5,7 +5,8 @@ how a rollout is seen here: there is no kubelet, so pods never run), a real `cof
 
 Processes of the module:
 - `coffer reloader` (the module's reloader), debounce 1.5 s, leaving alone the namespaces of the
-  two processes below (--namespaces-to-ignore);
+  three processes below (--namespaces-to-ignore);
+- `coffer reloader --reload-debounce-ms 3000 --reload-namespaces rl-debounce` (the debounce test);
 - `coffer reloader --reload-strategy annotations --reload-namespaces rl-annotations`;
 - `coffer operator --reloader --reload-namespaces rl-embedded` (and it syncs ExternalSecrets
   everywhere).
@@ -25,7 +26,9 @@ from operator_harness import (Operator, b64, credentials_secret, external_secret
                               random_value, secret_data, secret_store, stays, wait_until)
 
 DEBOUNCE_MS = 1500
+WINDOW_MS = 3000  # the debounce test's window
 ANNOTATIONS_NS = "rl-annotations"
+DEBOUNCE_NS = "rl-debounce"
 EMBEDDED_NS = "rl-embedded"
 RECORD = "reloader.coffer.dev/hashes"
 AUTO = {"reloader.stakater.com/auto": "true"}
@@ -73,7 +76,8 @@ def operator(kube, coffer, work):
 def reloader(kube, coffer, work):
     r = Operator(kube.kubeconfig, coffer.endpoint, work, label="reloader", command="reloader",
                  extra_args=["--reload-debounce-ms", str(DEBOUNCE_MS),
-                             "--namespaces-to-ignore", f"{ANNOTATIONS_NS},{EMBEDDED_NS}"])
+                             "--namespaces-to-ignore",
+                             f"{ANNOTATIONS_NS},{EMBEDDED_NS},{DEBOUNCE_NS}"])
     started(r)
     yield r
     stop_cleanly(r)
@@ -85,6 +89,17 @@ def annotations_reloader(kube, coffer, work):
                  command="reloader",
                  extra_args=["--reload-debounce-ms", str(DEBOUNCE_MS), "--reload-strategy",
                              "annotations", "--reload-namespaces", ANNOTATIONS_NS])
+    started(r)
+    yield r
+    stop_cleanly(r)
+
+
+@pytest.fixture(scope="module")
+def window_reloader(kube, coffer, work):
+    r = Operator(kube.kubeconfig, coffer.endpoint, work, label="reloader-window",
+                 command="reloader",
+                 extra_args=["--reload-debounce-ms", str(WINDOW_MS), "--reload-namespaces",
+                             DEBOUNCE_NS])
     started(r)
     yield r
     stop_cleanly(r)
@@ -217,6 +232,8 @@ def test_a_value_changed_in_coffer_rolls_only_the_deployment_that_uses_it(kube, 
     wait_recorded(kube, ns, "web")
     wait_recorded(kube, ns, "other-user")
     assert recorded(kube, ns, "plain") is None  # not the reloader's business
+    executed = metric_value(reloader.metrics(), "reloader_reload_executed_total",
+                            success="true") or 0
 
     second = random_value("db-second")
     coffer.put("rl/db", second)
@@ -238,8 +255,11 @@ def test_a_value_changed_in_coffer_rolls_only_the_deployment_that_uses_it(kube, 
           and replica_sets(kube, ns, "web") == 2, 4)
     reasons = [e.get("reason") for e in kube.events(ns, "web", kind="Deployment")]
     assert "Reloaded" in reasons, reasons
+    # The counter counts rollouts: exactly one here (recording "web" and "other-user" was none).
     samples = reloader.metrics()
-    assert metric_value(samples, "reloader_reload_executed_total", success="true") >= 1
+    assert metric_value(samples, "reloader_reload_executed_total",
+                        success="true") == executed + 1
+    assert metric_value(samples, "reloader_reconcile_total", result="rollout") >= 1
     assert metric_value(samples, "reloader_reload_executed_total", success="false") == 0
 
 
@@ -265,19 +285,32 @@ def test_restart_rolls_nothing_and_a_change_while_stopped_rolls_once(kube, reloa
           lambda: replica_sets(kube, ns, "app") == 2, DEBOUNCE_MS / 1000 + 3)
 
 
-def test_three_secrets_changed_within_the_window_roll_once(kube, reloader):
-    ns = "rl-debounce"
+def test_three_secrets_changed_within_the_window_roll_once(kube, window_reloader):
+    ns = DEBOUNCE_NS
     names = ["s-one", "s-two", "s-three"]
     namespace_with_secrets(kube, ns, {n: random_value(n) for n in names})
     kube.apply(workload(ns, "app", [("env", "s-one"), ("volume", "s-two"),
                                     ("projected", "s-three")], AUTO))
     wait_replica_sets(kube, ns, "app", 1)
     wait_recorded(kube, ns, "app", sources=3)
-    for n in names:
+    executed = metric_value(window_reloader.metrics(), "reloader_reload_executed_total",
+                            success="true") or 0
+    # Spread over about a second and a half, well inside the 3 s window.
+    first = time.monotonic()
+    for i, n in enumerate(names):
+        if i:
+            time.sleep(0.5)
         set_secret(kube, ns, n, {"value": random_value(n + "-new")})
+    spread = time.monotonic() - first
+    assert spread < WINDOW_MS / 1000 - 0.5, f"the changes took {spread:.1f} s"
     wait_replica_sets(kube, ns, "app", 2)
+    rolled_after = time.monotonic() - first
+    # Not before the window has passed since the first change.
+    assert rolled_after >= WINDOW_MS / 1000 - 0.5, f"rolled {rolled_after:.1f} s after the first"
     stays("one rollout for three Secrets", lambda: replica_sets(kube, ns, "app") == 2,
-          DEBOUNCE_MS / 1000 + 3)
+          WINDOW_MS / 1000 + 2)
+    assert metric_value(window_reloader.metrics(), "reloader_reload_executed_total",
+                        success="true") == executed + 1
     env = template_env(kube.get_or_none("deployment", "app", ns))
     assert {"STAKATER_S_ONE_SECRET", "STAKATER_S_TWO_SECRET",
             "STAKATER_S_THREE_SECRET"} <= set(env)
@@ -372,15 +405,17 @@ def test_operator_with_reloader_rolls_too(kube, operator):
 
 
 def test_no_secret_value_in_logs_events_or_metrics(kube, coffer, operator, reloader,
-                                                   annotations_reloader):
+                                                   annotations_reloader, window_reloader):
     values = VALUES | coffer.values
     assert values
     texts = {
         "reloader log": reloader.log_text(),
         "annotations reloader log": annotations_reloader.log_text(),
+        "3 s window reloader log": window_reloader.log_text(),
         "operator log": operator.log_text(),
         "events": kube.kubectl("get", "events", "-A", "-o", "json").stdout,
         "reloader metrics": reloader.metrics_text(),
+        "3 s window reloader metrics": window_reloader.metrics_text(),
         "operator metrics": operator.metrics_text(),
     }
     for where, text in texts.items():
