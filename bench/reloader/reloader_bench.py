@@ -105,6 +105,16 @@ def template_of(obj):
     return json.dumps(obj["spec"]["template"], sort_keys=True)
 
 
+def written_of(obj):
+    """What a client other than kube-controller-manager would write: the spec, the labels and
+    the annotations (less kube-controller-manager's own revision annotation). Status updates of
+    kube-controller-manager are left out."""
+    meta = obj["metadata"]
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items()
+                   if k != "deployment.kubernetes.io/revision"}
+    return json.dumps([obj["spec"], meta.get("labels"), annotations], sort_keys=True)
+
+
 def vm(pid, key):
     try:
         with open(f"/proc/{pid}/status", encoding="utf-8") as f:
@@ -136,10 +146,13 @@ def wait_until(what, predicate, timeout):
 class Watcher:
     """Follows the namespace's Deployments from a resourceVersion, timestamping template changes."""
 
-    def __init__(self, api, resource_version, templates):
+    def __init__(self, api, resource_version, templates, written):
         self.api = api
         self.templates = dict(templates)  # name -> template JSON at the start
+        self.written = dict(written)  # name -> written_of() at the start
         self.changes = []  # (monotonic time, name, STAKATER_SHARED_SECRET value)
+        self.modified = []  # (monotonic time, name): spec, labels or annotations changed
+        self.status_events = []  # (monotonic time, name): any MODIFIED event
         self.lock = threading.Lock()
         self.stream = api.stream(f"/apis/apps/v1/namespaces/{NS}/deployments?watch=1"
                                  f"&resourceVersion={resource_version}&timeoutSeconds=600")
@@ -157,6 +170,11 @@ class Watcher:
                 name = obj["metadata"]["name"]
                 template = template_of(obj)
                 with self.lock:
+                    self.status_events.append((now, name))
+                    written = written_of(obj)
+                    if written != self.written.get(name):
+                        self.written[name] = written
+                        self.modified.append((now, name))
                     if template != self.templates.get(name):
                         self.templates[name] = template
                         self.changes.append((now, name, stakater(obj)))
@@ -166,6 +184,14 @@ class Watcher:
     def changed_since(self, start):
         with self.lock:
             return [c for c in self.changes if c[0] >= start]
+
+    def modified_since(self, start):
+        with self.lock:
+            return {name for t, name in self.modified if t >= start}
+
+    def events_since(self, start):
+        with self.lock:
+            return {name for t, name in self.status_events if t >= start}
 
     def close(self):
         try:
@@ -179,7 +205,8 @@ def run_rounds(api, users, rounds, label, round_timeout):
     for r in range(rounds):
         listed = api.request("GET", f"/apis/apps/v1/namespaces/{NS}/deployments")
         templates = {d["metadata"]["name"]: template_of(d) for d in listed["items"]}
-        watcher = Watcher(api, listed["metadata"]["resourceVersion"], templates)
+        written = {d["metadata"]["name"]: written_of(d) for d in listed["items"]}
+        watcher = Watcher(api, listed["metadata"]["resourceVersion"], templates, written)
         time.sleep(0.5)  # the watch is established
         value = f"{label}-{r}-{time.time_ns()}"
         start = time.monotonic()
@@ -201,14 +228,22 @@ def run_rounds(api, users, rounds, label, round_timeout):
         for t, name, v in changes:
             rolled.setdefault(name, t)
         others = sorted(set(rolled) - set(users))
+        # Any change of spec, labels or annotations (e.g. the reloader's record) of a Deployment
+        # that does not use `shared`; and, for information, any MODIFIED event of one
+        # (kube-controller-manager's status updates included).
+        touched = sorted(watcher.modified_since(start) - set(users))
+        any_event = sorted(watcher.events_since(start) - set(users))
         last = max(rolled[n] for n in users) - start
         first = min(rolled[n] for n in users) - start
         results.append({"round": r + 1, "first_s": first, "last_s": last,
                         "patch_request_s": patched, "rolled": len(set(rolled) & set(users)),
-                        "others_changed": others,
+                        "others_changed": others, "others_touched": touched,
+                        "others_any_event": any_event,
                         "template_changes": len(changes)})
         log(f"[{label} {r + 1}] first {first:.3f} s, last of {len(users)} {last:.3f} s, "
-            f"others changed: {len(others)}, template changes: {len(changes)}")
+            f"others changed: {len(others)}, others written: {len(touched)} (any event: "
+            f"{len(any_event)}), "
+            f"template changes: {len(changes)}")
     return results
 
 
@@ -326,7 +361,10 @@ def write_report(path, results, n_deploy, n_users, coffer):
         "(one request straight to the apiserver) and follows the namespace's Deployments with a "
         "watch opened before it. Latency = from just before the PATCH to the watch event showing "
         f"the last of the {n_users} pod templates with its new `STAKATER_SHARED_SECRET`. The "
-        "watch also shows that no other Deployment's template changed. Peak RSS: the reloader's "
+        "watch also shows that no other Deployment's template changed, and that no other "
+        "Deployment's spec, labels or annotations changed (from the PATCH to 1.5 s after the "
+        "last rollout; kube-controller-manager's status updates and its revision annotation are "
+        "counted apart, for information). Peak RSS: the reloader's "
         "VmHWM from /proc after the rounds.", "",
         "| Window (--reload-debounce-ms) | Measure | Median (rounds) | Target | Result |",
         "| --- | --- | --- | --- | --- |",
@@ -346,6 +384,14 @@ def write_report(path, results, n_deploy, n_users, coffer):
                      " | | |")
         lines.append(f"| {r['window_ms']} | other Deployments whose template changed | {others} |"
                      " 0 | " + ("**PASS**" if others == 0 else "**FAIL**") + " |")
+        touched = sum(len(x["others_touched"]) for x in r["rounds"])
+        any_event = sum(len(x["others_any_event"]) for x in r["rounds"])
+        lines.append(f"| {r['window_ms']} | other Deployments whose spec, labels or annotations "
+                     f"changed (template or the reloader's record) | {touched} | 0 | " +
+                     ("**PASS**" if touched == 0 else "**FAIL**") + " |")
+        lines.append(f"| {r['window_ms']} | other Deployments with any MODIFIED event "
+                     f"(kube-controller-manager's status updates included; information) | "
+                     f"{any_event} | | |")
         lines.append(f"| {r['window_ms']} | reloader peak RSS (VmHWM) | {r['hwm_mib']:.1f} MiB "
                      f"= {r['hwm_mib'] * 1.048576:.1f} MB (VmRSS settled before the rounds "
                      f"{r['rss_settled_mib']:.1f} MiB) | < 30 MB | " +
