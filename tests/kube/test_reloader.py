@@ -14,6 +14,7 @@ Each test works in its own namespace. The last test looks for every secret value
 processes' logs, the Events and /metrics. Helpers: operator_harness.py.
 """
 
+import base64
 import hashlib
 import json
 import shutil
@@ -203,6 +204,12 @@ def template_env(obj):
     return out
 
 
+def hmac_key_secrets(kube):
+    """The reloaders' HMAC key Secret(s) `coffer-reloader-hmac`, wherever they were created."""
+    return kube.get_json("secrets", "-A", "--field-selector",
+                         "metadata.name=coffer-reloader-hmac")["items"]
+
+
 def namespace_with_secrets(kube, namespace, secrets):
     kube.create_namespace(namespace)
     for name, value in secrets.items():
@@ -269,11 +276,20 @@ def test_restart_rolls_nothing_and_a_change_while_stopped_rolls_once(kube, reloa
     kube.apply(workload(ns, "app", [("envFrom", "app-secret")], AUTO))
     wait_replica_sets(kube, ns, "app", 1)
     wait_recorded(kube, ns, "app")
+    # The reloaders created one key Secret (in the kubeconfig's namespace) and share it: 32
+    # random bytes.
+    keys = hmac_key_secrets(kube)
+    assert len(keys) == 1, [k["metadata"]["namespace"] for k in keys]
+    assert keys[0]["metadata"]["namespace"] == "default"
+    assert len(base64.b64decode(keys[0]["data"]["key"])) == 32
 
     stop_cleanly(reloader)
     reloader.start()
     stays("no rollout after a restart", lambda: replica_sets(kube, ns, "app") == 1,
           DEBOUNCE_MS / 1000 + 3)
+    # The restarted reloader read the key; it did not make a new one.
+    assert [k["metadata"]["resourceVersion"] for k in hmac_key_secrets(kube)] == \
+        [keys[0]["metadata"]["resourceVersion"]]
 
     stop_cleanly(reloader)
     set_secret(kube, ns, "app-secret", {"value": random_value("restart-b")})
@@ -408,6 +424,10 @@ def test_no_secret_value_in_logs_events_or_metrics(kube, coffer, operator, reloa
                                                    annotations_reloader, window_reloader):
     values = VALUES | coffer.values
     assert values
+    # Nor the HMAC key, in base64 or hex.
+    for key in hmac_key_secrets(kube):
+        raw = base64.b64decode(key["data"]["key"])
+        values |= {key["data"]["key"], raw.hex()}
     texts = {
         "reloader log": reloader.log_text(),
         "annotations reloader log": annotations_reloader.log_text(),
@@ -420,5 +440,5 @@ def test_no_secret_value_in_logs_events_or_metrics(kube, coffer, operator, reloa
     }
     for where, text in texts.items():
         for value in values:
-            assert value not in text, f"a secret value appears in the {where}"
+            assert value not in text, f"a secret value (or the HMAC key) appears in the {where}"
             assert b64(value) not in text, f"a secret value (base64) appears in the {where}"
