@@ -730,7 +730,11 @@ def test_leader_election_one_replica_reconciles_and_hands_over(kube, coffer, ope
 
         # A clean stop hands the Lease over at once.
         assert leader.stop() == 0, leader.log_tail()
-        second = wait_until("a new Lease holder", lambda: (h := holder()) != first and h, 30)
+        try:
+            second = wait_until("a new Lease holder", lambda: (h := holder()) != first and h, 30)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; standby running: {standby.running()}; its log:\n"
+                                 f"{standby.log_tail(40)}") from None
         assert new_es("led-2") == [standby]
 
         # A crash: the Lease has to expire (15 s) before a new replica takes over.
