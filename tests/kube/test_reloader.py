@@ -10,7 +10,7 @@ Processes of the module:
 - `coffer reloader --reload-strategy annotations --reload-namespaces rl-annotations`;
 - `coffer operator --reloader --reload-namespaces rl-embedded` (and it syncs ExternalSecrets
   everywhere).
-Each test works in its own namespace. The last test looks for every secret value written in the
+Each test works in its own namespace (ConfigMaps too, for the typed auto annotations). The last test looks for every secret value written in the
 processes' logs, the Events and /metrics. Helpers: operator_harness.py.
 """
 
@@ -390,6 +390,42 @@ def test_reloader_annotations_and_reference_kinds(kube, reloader):
     wait_replica_sets(kube, ns, "vol", 2)
     wait_replica_sets(kube, ns, "excluded", 2)  # it also uses s-vol, which is not excluded
     assert replica_sets(kube, ns, "ignored") == 1
+
+
+def test_configmaps_and_the_typed_auto_annotations(kube, reloader):
+    ns = "rl-configmaps"
+    kube.create_namespace(ns)
+    kube.kubectl("create", "configmap", "settings", "-n", ns, "--from-literal=mode=one")
+    kube.apply(secret(ns, "creds", {"value": random_value("typed-a")}))
+
+    def with_configmap(manifest):
+        """Adds envFrom the ConfigMap to the workload's container (it uses `creds` already)."""
+        obj = json.loads(manifest)
+        container = obj["spec"]["template"]["spec"]["containers"][0]
+        container.setdefault("envFrom", []).append({"configMapRef": {"name": "settings"}})
+        return json.dumps(obj)
+
+    kube.apply(with_configmap(workload(ns, "cm-auto", [("env", "creds")],
+                                       {"configmap.reloader.stakater.com/auto": "true"})))
+    kube.apply(with_configmap(workload(ns, "secret-auto", [("env", "creds")],
+                                       {"secret.reloader.stakater.com/auto": "true"})))
+    for name in ("cm-auto", "secret-auto"):
+        wait_replica_sets(kube, ns, name, 1)
+        wait_recorded(kube, ns, name)
+
+    # A ConfigMap change rolls only the workload with configmap auto.
+    kube.kubectl("patch", "configmap", "settings", "-n", ns, "--type", "merge", "-p",
+                 json.dumps({"data": {"mode": "two"}}))
+    wait_replica_sets(kube, ns, "cm-auto", 2)
+    env = template_env(kube.get_or_none("deployment", "cm-auto", ns))
+    assert len(env.get("STAKATER_SETTINGS_CONFIGMAP", "")) == 64
+    stays("secret auto ignores the ConfigMap", lambda: replica_sets(kube, ns, "secret-auto") == 1,
+          DEBOUNCE_MS / 1000 + 2)
+    # A Secret change rolls only the workload with secret auto.
+    set_secret(kube, ns, "creds", {"value": random_value("typed-b")})
+    wait_replica_sets(kube, ns, "secret-auto", 2)
+    stays("configmap auto ignores the Secret", lambda: replica_sets(kube, ns, "cm-auto") == 2,
+          DEBOUNCE_MS / 1000 + 2)
 
 
 def test_annotations_strategy(kube, annotations_reloader):
