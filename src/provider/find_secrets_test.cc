@@ -12,15 +12,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "api/credentials.h"
-#include "api/pipeline.h"
+#include "api/testing/in_process_server.h"
 #include "core/encoding.h"
-#include "crypto/random.h"
-#include "http/server.h"
 #include "provider/provider.h"
 #include "provider/secretsmanager_client.h"
 #include "secrets/service.h"
-#include "storage/testing/memory_store.h"
 
 namespace coffer::provider {
 namespace {
@@ -33,60 +29,23 @@ constexpr char kSecret[] = "provider/Find/Secret/Key/0123456789abcdefgh";
 
 class FindSecretsTest : public ::testing::Test {
  protected:
-  FindSecretsTest()
-      : keyring_(std::move(*crypto::KeyringFromText(Base64Encode(crypto::RandomBytes(32))))),
-        envelope_(keyring_.get()),
-        credentials_(&store_, &envelope_, SystemClock::Get()),
-        verifier_(SystemClock::Get(), &credentials_),
-        service_(&store_, &envelope_, SystemClock::Get()) {
-    auto root =
-        api::EnsureRootCredentials(&store_, &envelope_, SystemClock::Get(), "000000000000",
-                                   std::make_pair(std::string(kKeyId), std::string(kSecret)));
-    EXPECT_TRUE(root.ok()) << root.status().ToString();
-    pipeline_ = std::make_unique<api::Pipeline>(api::PipelineOptions{}, &service_, &verifier_,
-                                                SystemClock::Get());
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.io_threads = 1;
-    options.worker_threads = 2;
-    auto server =
-        http::StartServer(options, [this](const http::Request& r) { return pipeline_->Handle(r); });
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
+  FindSecretsTest() {
     SecretsManagerOptions sm;
-    sm.endpoint = "http://127.0.0.1:" + std::to_string(server_->port());
+    sm.endpoint = coffer_.endpoint();
     sm.timeout = std::chrono::milliseconds(5000);
     client_ = std::make_shared<SecretsManagerClient>(sm, AwsCredentials{kKeyId, kSecret, ""});
-  }
-  ~FindSecretsTest() override {
-    server_->Shutdown();
-    service_.Shutdown();
-  }
-
-  secrets::CallContext Ctx() {
-    secrets::CallContext ctx;
-    ctx.region = "us-east-1";
-    ctx.account_id = "000000000000";
-    return ctx;
   }
 
   void Create(const std::string& name, std::optional<std::string> value,
               std::vector<secrets::Tag> tags = {}, std::optional<std::string> binary = {}) {
-    secrets::CreateSecretRequest r;
-    r.name = name;
-    r.client_request_token = crypto::RandomUuid();
-    r.value.string = std::move(value);
-    r.value.binary = std::move(binary);
-    if (!tags.empty()) r.tags = std::move(tags);
-    auto created = service_.CreateSecret(Ctx(), r);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    coffer_.Create(name, std::move(value), std::move(binary), std::move(tags));
   }
 
   void ScheduleDeletion(const std::string& name) {
     secrets::DeleteSecretRequest del;
     del.secret_id = name;
     del.recovery_window_in_days = 7;
-    ASSERT_TRUE(service_.DeleteSecret(Ctx(), del).ok());
+    ASSERT_TRUE(coffer_.service().DeleteSecret(api::testing::InProcessServer::Context(), del).ok());
   }
 
   // The provider, recording every backend call.
@@ -115,14 +74,7 @@ class FindSecretsTest : public ::testing::Test {
     Create("ml-platform-legacy/db", "legacy-s3cr3t", {{"team", "ml"}});
   }
 
-  storage::MemorySecretStore store_;
-  std::unique_ptr<crypto::Keyring> keyring_;
-  crypto::Envelope envelope_;
-  api::StoreCredentialSource credentials_;
-  sigv4::Verifier verifier_;
-  secrets::Service service_;
-  std::unique_ptr<api::Pipeline> pipeline_;
-  std::unique_ptr<http::Server> server_;
+  api::testing::InProcessServer coffer_{kKeyId, kSecret};
   std::shared_ptr<SecretsManagerClient> client_;
   std::mutex mu_;
   std::vector<std::string> calls_;

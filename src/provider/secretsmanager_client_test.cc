@@ -14,14 +14,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "api/credentials.h"
-#include "api/pipeline.h"
+#include "api/testing/in_process_server.h"
 #include "core/encoding.h"
-#include "crypto/random.h"
-#include "http/server.h"
 #include "provider/provider.h"
 #include "secrets/service.h"
-#include "storage/testing/memory_store.h"
 
 namespace coffer::provider {
 namespace {
@@ -35,66 +31,21 @@ constexpr char kCanary[] = "CANARY-provider-7c1e";
 
 class SecretsManagerClientTest : public ::testing::Test {
  protected:
-  SecretsManagerClientTest()
-      : keyring_(std::move(*crypto::KeyringFromText(Base64Encode(crypto::RandomBytes(32))))),
-        envelope_(keyring_.get()),
-        credentials_(&store_, &envelope_, SystemClock::Get()),
-        verifier_(SystemClock::Get(), &credentials_),
-        service_(&store_, &envelope_, SystemClock::Get()) {
-    auto root =
-        api::EnsureRootCredentials(&store_, &envelope_, SystemClock::Get(), "000000000000",
-                                   std::make_pair(std::string(kKeyId), std::string(kSecret)));
-    EXPECT_TRUE(root.ok()) << root.status().ToString();
-    pipeline_ = std::make_unique<api::Pipeline>(api::PipelineOptions{}, &service_, &verifier_,
-                                                SystemClock::Get());
-    http::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.io_threads = 1;
-    options.worker_threads = 2;
-    auto server =
-        http::StartServer(options, [this](const http::Request& r) { return pipeline_->Handle(r); });
-    EXPECT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-    endpoint_ = "http://127.0.0.1:" + std::to_string(server_->port());
-  }
-  ~SecretsManagerClientTest() override {
-    server_->Shutdown();
-    service_.Shutdown();
-  }
-
   SecretsManagerClient Client(std::string secret = kSecret, std::string endpoint = "") {
     SecretsManagerOptions options;
-    options.endpoint = endpoint.empty() ? endpoint_ : endpoint;
+    options.endpoint = endpoint.empty() ? coffer_.endpoint() : endpoint;
     options.timeout = std::chrono::milliseconds(5000);
     return SecretsManagerClient(options, AwsCredentials{kKeyId, std::move(secret), ""});
   }
 
+  // Creates `name`; returns its ARN.
   std::string Create(const std::string& name, std::optional<std::string> value,
                      std::optional<std::string> binary = std::nullopt,
                      std::vector<secrets::Tag> tags = {}) {
-    secrets::CallContext ctx;
-    ctx.region = "us-east-1";
-    ctx.account_id = "000000000000";
-    secrets::CreateSecretRequest r;
-    r.name = name;
-    r.client_request_token = crypto::RandomUuid();
-    r.value.string = std::move(value);
-    r.value.binary = std::move(binary);
-    if (!tags.empty()) r.tags = std::move(tags);
-    auto created = service_.CreateSecret(ctx, r);
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    return created.ok() ? created->arn : "";
+    return coffer_.Create(name, std::move(value), std::move(binary), std::move(tags)).arn;
   }
 
-  storage::MemorySecretStore store_;
-  std::unique_ptr<crypto::Keyring> keyring_;
-  crypto::Envelope envelope_;
-  api::StoreCredentialSource credentials_;
-  sigv4::Verifier verifier_;
-  secrets::Service service_;
-  std::unique_ptr<api::Pipeline> pipeline_;
-  std::unique_ptr<http::Server> server_;
-  std::string endpoint_;
+  api::testing::InProcessServer coffer_{kKeyId, kSecret};
 };
 
 TEST_F(SecretsManagerClientTest, GetsStringAndBinaryValues) {
@@ -217,13 +168,11 @@ TEST_F(SecretsManagerClientTest, AwsProviderFetchesTagsAsMetadata) {
 
 TEST_F(SecretsManagerClientTest, AwsProviderTreatsSecretsMarkedForDeletionAsMissing) {
   Create("app/doomed", kCanary, std::nullopt, {{"env", "prod"}});
-  secrets::CallContext ctx;
-  ctx.region = "us-east-1";
-  ctx.account_id = "000000000000";
+  const secrets::CallContext ctx = api::testing::InProcessServer::Context();
   secrets::DeleteSecretRequest del;
   del.secret_id = "app/doomed";
   del.recovery_window_in_days = 7;
-  ASSERT_TRUE(service_.DeleteSecret(ctx, del).ok());
+  ASSERT_TRUE(coffer_.service().DeleteSecret(ctx, del).ok());
 
   // The client sees AWS's InvalidRequestException...
   auto raw = Client().GetSecretValue("app/doomed");
