@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/controller.h"
+#include "controller/testing/wait_for.h"
 #include "core/encoding.h"
 #include "kube/client.h"
 #include "kube/testing/fake_apiserver.h"
@@ -27,7 +28,8 @@ namespace {
 using ::nlohmann::json;
 using ::testing::HasSubstr;
 
-constexpr std::chrono::seconds kDeadline{20};
+using ::coffer::controller::testing::kDeadline;
+using ::coffer::controller::testing::WaitFor;
 
 json NamespaceObject(const std::string& name, json labels = json::object()) {
   return {{"apiVersion", "v1"},
@@ -77,15 +79,6 @@ class CesControllerTest : public ::testing::Test {
     EXPECT_TRUE(c->WaitForSync(std::chrono::milliseconds(10'000)));
     c->StartWorkers();
     return c;
-  }
-
-  static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
   }
 
   std::optional<json> Es(const std::string& ns, const std::string& name = "db") const {

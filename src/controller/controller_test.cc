@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/testing/coffer_backend.h"
+#include "controller/testing/wait_for.h"
 #include "core/clock.h"
 #include "core/encoding.h"
 #include "kube/client.h"
@@ -38,7 +39,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kNs[] = "team";
-constexpr std::chrono::seconds kDeadline{20};
+using ::coffer::controller::testing::kDeadline;
+using ::coffer::controller::testing::WaitFor;
 
 json FakeStoreObject(const std::string& name, const std::string& key, const std::string& value) {
   return {{"apiVersion", "external-secrets.io/v1"},
@@ -148,15 +150,6 @@ class ControllerTest : public ::testing::Test {
     EXPECT_TRUE(running->controller->WaitForSync(std::chrono::milliseconds(10'000)));
     if (workers) running->controller->StartWorkers();
     return running;
-  }
-
-  static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
   }
 
   std::optional<json> Secret(const std::string& name) const {

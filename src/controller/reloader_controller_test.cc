@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/testing/wait_for.h"
 #include "core/encoding.h"
 #include "kube/client.h"
 #include "kube/testing/fake_apiserver.h"
@@ -29,7 +30,8 @@ using ::nlohmann::json;
 
 constexpr char kNs[] = "ml";
 constexpr char kKey[] = "reloader-test-key-0123456789abcd";
-constexpr std::chrono::seconds kDeadline{20};
+using ::coffer::controller::testing::kDeadline;
+using ::coffer::controller::testing::WaitFor;
 
 json Secret(const std::string& name, const std::string& value) {
   return {{"apiVersion", "v1"},
@@ -72,15 +74,6 @@ class ReloaderControllerTest : public ::testing::Test {
     EXPECT_TRUE((*r)->WaitForSync(kDeadline));
     (*r)->StartWorkers();
     return std::move(*r);
-  }
-
-  static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
   }
 
   json Stored(const std::string& name) const {
