@@ -17,7 +17,7 @@ import tempfile
 import yaml
 
 from conftest import REPO, wait_until
-from operator_harness import token_kubeconfig
+from operator_harness import clean_env, token_kubeconfig
 from test_operator_rbac import free_port, get
 
 RELOADER = os.path.join(REPO, "deploy", "reloader")
@@ -170,8 +170,7 @@ def test_reloader_runs_with_only_its_service_accounts_permissions(cluster):
 
     port = free_port()
     log_path = os.path.join(work, "reloader.log")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COFFER_"))}
-    env.pop("KUBECONFIG", None)
+    env = clean_env()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [COFFER_BIN, "reloader", "--kubeconfig", kubeconfig,

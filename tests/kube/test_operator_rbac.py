@@ -20,7 +20,7 @@ import tempfile
 
 
 from conftest import REPO, wait_until
-from operator_harness import token_kubeconfig
+from operator_harness import clean_env, token_kubeconfig
 
 COFFER_BIN = os.environ.get("COFFER_BIN", os.path.join(REPO, "build", "coffer"))
 NAMESPACE = "rbac-check"
@@ -145,8 +145,7 @@ def test_operator_syncs_with_only_the_service_accounts_permissions(cluster):
 
     port = free_port()
     log_path = os.path.join(work, "operator.log")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COFFER_"))}
-    env.pop("KUBECONFIG", None)
+    env = clean_env()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [COFFER_BIN, "operator", "--kubeconfig", kubeconfig,

@@ -49,61 +49,50 @@ def work():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def started(process):
-    try:
-        process.start()
-    except BaseException:
-        process.kill()
-        raise
-    return process
-
-
 def stop_cleanly(process):
     rc = process.stop()
     assert rc in (0, None), f"coffer {process.command} exited with {rc}:\n{process.log_tail()}"
 
 
+def running(kube, coffer, work, label, args, command="reloader"):
+    """Starts `coffer <command> args`, yields it, and stops it (it must exit cleanly)."""
+    process = Operator(kube.kubeconfig, coffer.endpoint, work, label=label, command=command,
+                       extra_args=args)
+    try:
+        process.start()
+    except BaseException:
+        process.kill()
+        raise
+    yield process
+    stop_cleanly(process)
+
+
 @pytest.fixture(scope="module")
 def operator(kube, coffer, work):
-    op = Operator(kube.kubeconfig, coffer.endpoint, work, label="operator",
-                  extra_args=["--reloader", "--reload-namespaces", EMBEDDED_NS,
-                              "--reload-debounce-ms", str(DEBOUNCE_MS)])
-    started(op)
-    yield op
-    stop_cleanly(op)
+    yield from running(kube, coffer, work, "operator",
+                       ["--reloader", "--reload-namespaces", EMBEDDED_NS,
+                        "--reload-debounce-ms", str(DEBOUNCE_MS)], command="operator")
 
 
 @pytest.fixture(scope="module")
 def reloader(kube, coffer, work):
-    r = Operator(kube.kubeconfig, coffer.endpoint, work, label="reloader", command="reloader",
-                 extra_args=["--reload-debounce-ms", str(DEBOUNCE_MS),
-                             "--namespaces-to-ignore",
-                             f"{ANNOTATIONS_NS},{EMBEDDED_NS},{DEBOUNCE_NS}"])
-    started(r)
-    yield r
-    stop_cleanly(r)
+    yield from running(kube, coffer, work, "reloader",
+                       ["--reload-debounce-ms", str(DEBOUNCE_MS), "--namespaces-to-ignore",
+                        f"{ANNOTATIONS_NS},{EMBEDDED_NS},{DEBOUNCE_NS}"])
 
 
 @pytest.fixture(scope="module")
 def annotations_reloader(kube, coffer, work):
-    r = Operator(kube.kubeconfig, coffer.endpoint, work, label="reloader-annotations",
-                 command="reloader",
-                 extra_args=["--reload-debounce-ms", str(DEBOUNCE_MS), "--reload-strategy",
-                             "annotations", "--reload-namespaces", ANNOTATIONS_NS])
-    started(r)
-    yield r
-    stop_cleanly(r)
+    yield from running(kube, coffer, work, "reloader-annotations",
+                       ["--reload-debounce-ms", str(DEBOUNCE_MS), "--reload-strategy",
+                        "annotations", "--reload-namespaces", ANNOTATIONS_NS])
 
 
 @pytest.fixture(scope="module")
 def window_reloader(kube, coffer, work):
-    r = Operator(kube.kubeconfig, coffer.endpoint, work, label="reloader-window",
-                 command="reloader",
-                 extra_args=["--reload-debounce-ms", str(WINDOW_MS), "--reload-namespaces",
-                             DEBOUNCE_NS])
-    started(r)
-    yield r
-    stop_cleanly(r)
+    yield from running(kube, coffer, work, "reloader-window",
+                       ["--reload-debounce-ms", str(WINDOW_MS), "--reload-namespaces",
+                        DEBOUNCE_NS])
 
 
 @pytest.fixture(autouse=True)
