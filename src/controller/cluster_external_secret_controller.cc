@@ -16,6 +16,7 @@ namespace {
 
 using internal::MetadataOf;
 using internal::StringAt;
+using internal::StringMapAt;
 using internal::UniformRandom;
 using nlohmann::json;
 
@@ -25,15 +26,7 @@ constexpr std::string_view kStatusFieldManager = "coffer-operator";
 constexpr std::string_view kFieldManager = "coffer-operator";
 constexpr std::int64_t kListPageSize = 100;
 
-op::StringMap LabelsOf(const json& object) {
-  op::StringMap out;
-  auto it = MetadataOf(object).find("labels");
-  if (it == MetadataOf(object).end() || !it->is_object()) return out;
-  for (const auto& [k, v] : it->items()) {
-    if (v.is_string()) out[k] = v.get<std::string>();
-  }
-  return out;
-}
+op::StringMap LabelsOf(const json& object) { return StringMapAt(MetadataOf(object), "labels"); }
 
 bool Terminating(const json& object) { return MetadataOf(object).contains("deletionTimestamp"); }
 

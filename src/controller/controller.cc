@@ -18,6 +18,7 @@ using internal::JoinKey;
 using internal::MetadataOf;
 using internal::SplitKey;
 using internal::StringAt;
+using internal::StringMapAt;
 using internal::UniformRandom;
 using internal::WithoutManagedFields;
 using nlohmann::json;
@@ -554,8 +555,9 @@ std::shared_ptr<const op::SecretStore> Controller::LookupStore(const op::Externa
     store = parsed.store;
   }
   op::StringMap namespace_labels;
-  if (cluster && std::any_of(store->namespace_conditions.begin(), store->namespace_conditions.end(),
-                             [](const op::NamespaceCondition& c) { return c.selector.has_value(); })) {
+  if (cluster &&
+      std::any_of(store->namespace_conditions.begin(), store->namespace_conditions.end(),
+                  [](const op::NamespaceCondition& c) { return c.selector.has_value(); })) {
     Result<op::StringMap> labels = LabelsOfNamespace(es.metadata.namespace_);
     if (!labels.ok()) {
       *error = labels.status().WithContext("could not read namespace " + es.metadata.namespace_);
@@ -645,12 +647,7 @@ op::TemplateSources Controller::ReadTemplateSources(const op::ExternalSecret& es
       source.status = object.status();
       continue;
     }
-    auto data = object->find("data");
-    if (data != object->end() && data->is_object()) {
-      for (const auto& [k, v] : data->items()) {
-        if (v.is_string()) source.data[k] = v.get<std::string>();
-      }
-    }
+    source.data = StringMapAt(*object, "data");
   }
   for (const std::string& name : names.secrets) {
     op::TemplateSource& source = sources.secrets[name];

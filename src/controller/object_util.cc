@@ -17,6 +17,17 @@ std::string StringAt(const json& object, std::string_view key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+std::map<std::string, std::string> StringMapAt(const json& object, std::string_view key) {
+  std::map<std::string, std::string> out;
+  if (!object.is_object()) return out;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_object()) return out;
+  for (const auto& [k, v] : it->items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
 std::string JoinKey(std::string_view ns, std::string_view name) {
   std::string key(ns);
   if (!key.empty()) key.push_back('/');

@@ -3,6 +3,7 @@
 // Small helpers the controllers share for reading apiserver objects (nlohmann::json) and keying
 // them. Internal to src/controller.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,10 @@ const nlohmann::json& MetadataOf(const nlohmann::json& object);
 
 // object[key] when it is a string, else "".
 std::string StringAt(const nlohmann::json& object, std::string_view key);
+
+// The string-valued entries of object[key] (e.g. MetadataOf(o) and "labels"); empty when it is
+// missing or not an object.
+std::map<std::string, std::string> StringMapAt(const nlohmann::json& object, std::string_view key);
 
 // "ns/name", or "name" when `ns` is empty (cluster-scoped objects).
 std::string JoinKey(std::string_view ns, std::string_view name);

@@ -16,6 +16,7 @@ namespace {
 
 using internal::MetadataOf;
 using internal::StringAt;
+using internal::StringMapAt;
 using json = nlohmann::json;
 
 constexpr std::int64_t kListPageSize = 500;
@@ -311,12 +312,9 @@ bool ReloaderController::NamespaceAllowed(const std::string& ns) const {
   if (namespaces_) {
     std::shared_ptr<const json> object = namespaces_->GetShared("", ns);
     if (!object) return false;
-    const json& labels = MetadataOf(*object).value("labels", json::object());
-    std::map<std::string, std::string> map;
-    for (const auto& [k, v] : labels.items()) {
-      if (v.is_string()) map[k] = v.get<std::string>();
+    if (!kube::Matches(namespace_selector_, StringMapAt(MetadataOf(*object), "labels"))) {
+      return false;
     }
-    if (!kube::Matches(namespace_selector_, map)) return false;
   }
   return true;
 }
@@ -423,15 +421,8 @@ std::vector<reloader::SourceInfo> ReloaderController::SourcesOf(
     if (!object) continue;
     reloader::SourceInfo info;
     info.ref = ref;
-    const json& md = MetadataOf(*object);
-    for (const char* field : {"annotations", "labels"}) {
-      auto& target = std::string_view(field) == "labels" ? info.labels : info.annotations;
-      if (auto it = md.find(field); it != md.end() && it->is_object()) {
-        for (const auto& [k, v] : it->items()) {
-          if (v.is_string()) target[k] = v.get<std::string>();
-        }
-      }
-    }
+    info.annotations = StringMapAt(MetadataOf(*object), "annotations");
+    info.labels = StringMapAt(MetadataOf(*object), "labels");
     (*hashes)[ref] = StringAt(*object, "hash");
     out.push_back(std::move(info));
   }
