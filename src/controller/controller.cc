@@ -305,19 +305,32 @@ void Controller::EnqueueUsersOf(const std::string& store_key) {
 
 // --- overlays ------------------------------------------------------------------------------------
 
-std::optional<json> Controller::Current(const std::string& key, std::optional<json> cached) {
+std::optional<json> Controller::Current(const std::string& key,
+                                        const std::function<std::optional<json>()>& read_cache) {
+  std::optional<Overlay> overlay;
+  {
+    std::lock_guard lock(mu_);
+    auto it = overlays_.find(key);
+    if (it != overlays_.end() && !it->second.pending) overlay = it->second;
+  }
+  std::optional<json> cached = read_cache();
+  if (!overlay) return cached;
+  const bool stale =
+      cached ? (!overlay->stale_absent && ResourceVersionOf(*cached) == overlay->stale_rv)
+             : overlay->stale_absent;
+  if (stale) {
+    if (overlay->object.is_null()) return std::nullopt;
+    return std::move(overlay->object);
+  }
+  // The cache has caught up (or moved past our write): drop the overlay unless a newer write
+  // replaced it meanwhile.
   std::lock_guard lock(mu_);
   auto it = overlays_.find(key);
-  if (it == overlays_.end() || it->second.pending) return cached;
-  const Overlay& overlay = it->second;
-  const bool stale = cached
-                         ? (!overlay.stale_absent && ResourceVersionOf(*cached) == overlay.stale_rv)
-                         : overlay.stale_absent;
-  if (stale) {
-    if (overlay.object.is_null()) return std::nullopt;
-    return overlay.object;
+  if (it != overlays_.end() && !it->second.pending && it->second.stale_rv == overlay->stale_rv &&
+      it->second.stale_absent == overlay->stale_absent &&
+      ResourceVersionOf(it->second.object) == ResourceVersionOf(overlay->object)) {
+    overlays_.erase(it);
   }
-  overlays_.erase(it);  // the cache has caught up (or moved past our write)
   return cached;
 }
 
@@ -325,26 +338,51 @@ void Controller::ForgetOverlayOnceSeen(const std::string& key, const json* objec
   std::lock_guard lock(mu_);
   auto it = overlays_.find(key);
   if (it == overlays_.end()) return;
-  // The cache now holds our write (or something newer replaced or deleted the object): from here
-  // on the cache is the truth. A delete must never be hidden by an overlay of the object.
-  if (object == nullptr || it->second.object.is_null() ||
-      ResourceVersionOf(*object) == ResourceVersionOf(it->second.object)) {
+  Overlay& overlay = it->second;
+  // A delete must never be hidden by an overlay of the object.
+  if (object == nullptr) {
     overlays_.erase(it);
+    return;
   }
+  const std::string rv = ResourceVersionOf(*object);
+  if (overlay.pending) {
+    // Old news (what the write replaces) changes nothing. The echo of our previous write means
+    // the cache now shows that one. Anything else is this write or newer: the cache knows.
+    if (!overlay.stale_absent && rv == overlay.stale_rv) return;
+    if (!overlay.previous_rv.empty() && rv == overlay.previous_rv) {
+      overlay.stale_rv = rv;
+      overlay.stale_absent = false;
+      overlay.previous_rv.clear();
+      return;
+    }
+    overlays_.erase(it);
+    return;
+  }
+  // The cache now holds our write (or something newer replaced or deleted the object): from here
+  // on the cache is the truth.
+  if (overlay.object.is_null() || rv == ResourceVersionOf(overlay.object)) overlays_.erase(it);
 }
 
-void Controller::ExpectWrite(const std::string& key) {
+void Controller::ExpectWrite(const std::string& key, const std::optional<json>& before) {
   std::lock_guard lock(mu_);
-  Overlay& overlay = overlays_[key];
-  // A write on top of our previous one that the cache has not shown yet: the cache still shows
-  // what that one replaced, and that is what the new overlay stands in for.
-  overlay.inherited = !overlay.pending && !overlay.object.is_null();
+  auto [it, fresh] = overlays_.try_emplace(key);
+  Overlay& overlay = it->second;
+  if (!fresh && !overlay.pending) {
+    // A write on top of our previous one that the cache has not shown yet (Current() returned
+    // it): the cache still shows what that one replaced, and that is what the new overlay stands
+    // in for.
+    overlay.previous_rv =
+        overlay.object.is_null() ? std::string() : ResourceVersionOf(overlay.object);
+  } else {
+    overlay.stale_rv = before ? ResourceVersionOf(*before) : std::string();
+    overlay.stale_absent = !before;
+    overlay.previous_rv.clear();
+  }
   overlay.pending = true;
   overlay.object = json();
 }
 
-void Controller::SettleWrite(const std::string& key, const std::optional<json>& before,
-                             const json* written) {
+void Controller::SettleWrite(const std::string& key, const json* written) {
   std::lock_guard lock(mu_);
   auto it = overlays_.find(key);
   if (it == overlays_.end() || !it->second.pending) return;  // an event came: the cache knows
@@ -353,13 +391,9 @@ void Controller::SettleWrite(const std::string& key, const std::optional<json>& 
     return;
   }
   Overlay& overlay = it->second;
-  if (!overlay.inherited) {
-    overlay.stale_rv = before ? ResourceVersionOf(*before) : std::string();
-    overlay.stale_absent = !before;
-  }
   overlay.object = *written;
   overlay.pending = false;
-  overlay.inherited = false;
+  overlay.previous_rv.clear();
 }
 
 void Controller::Remember(const std::string& key, const std::optional<json>& before, json written) {
@@ -375,7 +409,7 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
   const auto started = std::chrono::steady_clock::now();
   const std::string key = JoinKey(ns, name);
   const std::string queue_key = std::string(kEsPrefix) + key;
-  std::optional<json> object = Current(queue_key, external_secrets_->Get(ns, name));
+  std::optional<json> object = Current(queue_key, [&] { return external_secrets_->Get(ns, name); });
   if (!object) {
     metrics_.ForgetExternalSecret(ns, name);
     queue_.Forget(queue_key);
@@ -441,13 +475,13 @@ void Controller::SyncExternalSecret(const std::string& ns, const std::string& na
   if (plan.status_changed) {
     // Pending before the request: the watch may deliver the write before the response is back,
     // and an overlay installed after that would outlive its use (until the next event).
-    ExpectWrite(queue_key);
+    ExpectWrite(queue_key, object);
     Result<json> written = WriteStatus(ExternalSecretsRef(ns, name), op::StatusToJson(plan.status));
     if (written.ok()) {
       const json kept = WithoutManagedFields(*written);
-      SettleWrite(queue_key, object, &kept);
+      SettleWrite(queue_key, &kept);
     } else {
-      SettleWrite(queue_key, object, nullptr);
+      SettleWrite(queue_key, nullptr);
       if (written.status().code() != StatusCode::kNotFound) {
         spdlog::warn("externalsecret {}: status update failed: {}", key,
                      written.status().ToString());
@@ -487,8 +521,8 @@ Result<std::optional<op::ObservedSecret>> Controller::ReadTarget(const std::stri
 Result<std::optional<op::ObservedSecret>> Controller::ObserveTarget(const op::ExternalSecret& es) {
   const std::string& ns = es.metadata.namespace_;
   const std::string& name = es.target.name;
-  std::optional<json> cached =
-      Current(std::string(kSecretOverlay) + JoinKey(ns, name), secrets_->Get(ns, name));
+  std::optional<json> cached = Current(std::string(kSecretOverlay) + JoinKey(ns, name),
+                                       [&] { return secrets_->Get(ns, name); });
   if (cached) {
     COFFER_ASSIGN_OR_RETURN(op::ObservedSecret secret, op::ParseSecret(*cached));
     return std::optional<op::ObservedSecret>(std::move(secret));
@@ -527,9 +561,10 @@ std::shared_ptr<const op::SecretStore> Controller::LookupStore(const op::Externa
   const std::string key =
       cluster ? std::string(kClusterStorePrefix) + es.store_ref.name
               : std::string(kStorePrefix) + JoinKey(es.metadata.namespace_, es.store_ref.name);
-  std::optional<json> object =
-      Current(key, cluster ? cluster_stores_->Get("", es.store_ref.name)
-                           : stores_->Get(es.metadata.namespace_, es.store_ref.name));
+  std::optional<json> object = Current(key, [&] {
+    return cluster ? cluster_stores_->Get("", es.store_ref.name)
+                   : stores_->Get(es.metadata.namespace_, es.store_ref.name);
+  });
   if (!object) {
     *error = op::CheckStoreUsable(es, nullptr, {}, options_.controller_class);
     return nullptr;
@@ -588,28 +623,28 @@ op::Plan Controller::Execute(const op::ExternalSecret& es, op::ObservedState obs
       case op::SecretAction::kNone:
         return plan;
       case op::SecretAction::kCreate: {
-        ExpectWrite(overlay_key);
+        ExpectWrite(overlay_key, std::nullopt);
         Result<json> created = client_.Create(kube::SecretsRef(ns), plan.secret, field_manager);
         if (created.ok()) {
           const json written = WithoutManagedFields(*created);
-          SettleWrite(overlay_key, std::nullopt, &written);
+          SettleWrite(overlay_key, &written);
           return plan;
         }
-        SettleWrite(overlay_key, std::nullopt, nullptr);
+        SettleWrite(overlay_key, nullptr);
         reread = created.status().code() == StatusCode::kAlreadyExists;
         failed = created.status();
         break;
       }
       case op::SecretAction::kUpdate: {
-        ExpectWrite(overlay_key);
+        ExpectWrite(overlay_key, cached_target);
         Result<json> updated = client_.Patch(kube::SecretsRef(ns, name), kube::PatchType::kMerge,
                                              plan.patch, {.field_manager = field_manager});
         if (updated.ok()) {
           const json written = WithoutManagedFields(*updated);
-          SettleWrite(overlay_key, cached_target, &written);
+          SettleWrite(overlay_key, &written);
           return plan;
         }
-        SettleWrite(overlay_key, cached_target, nullptr);
+        SettleWrite(overlay_key, nullptr);
         reread =
             kube::IsConflict(updated.status()) || updated.status().code() == StatusCode::kNotFound;
         failed = updated.status();
@@ -687,8 +722,8 @@ void Controller::SyncStore(op::StoreKind kind, const std::string& ns, const std:
   const bool cluster = kind == op::StoreKind::kClusterSecretStore;
   const std::string key = cluster ? std::string(kClusterStorePrefix) + name
                                   : std::string(kStorePrefix) + JoinKey(ns, name);
-  std::optional<json> object =
-      Current(key, cluster ? cluster_stores_->Get("", name) : stores_->Get(ns, name));
+  std::optional<json> object = Current(
+      key, [&] { return cluster ? cluster_stores_->Get("", name) : stores_->Get(ns, name); });
   if (!object) {
     metrics_.ForgetStore(kind, ns, name);
     queue_.Forget(key);
@@ -725,13 +760,13 @@ void Controller::SyncStore(op::StoreKind kind, const std::string& ns, const std:
   if (plan.status_changed) {
     const kube::ResourceRef ref =
         cluster ? ClusterSecretStoresRef(name) : SecretStoresRef(ns, name);
-    ExpectWrite(key);
+    ExpectWrite(key, object);
     Result<json> written = WriteStatus(ref, plan.status);
     if (written.ok()) {
       const json kept = WithoutManagedFields(*written);
-      SettleWrite(key, object, &kept);
+      SettleWrite(key, &kept);
     } else {
-      SettleWrite(key, object, nullptr);
+      SettleWrite(key, nullptr);
       if (written.status().code() != StatusCode::kNotFound) {
         spdlog::warn("{} {}: status update failed: {}", op::StoreKindName(kind), JoinKey(ns, name),
                      written.status().ToString());

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -122,29 +123,32 @@ class Controller {
     std::string stale_rv;
     bool stale_absent = false;
     nlohmann::json object;
-    // A write in flight (ExpectWrite): not an overlay yet; any event for the object drops it.
+    // A write in flight (ExpectWrite): not an overlay yet.
     bool pending = false;
-    // Pending on top of an overlay of ours the cache had not shown yet: stale_rv/stale_absent
-    // are that overlay's, and stay.
-    bool inherited = false;
+    // Pending on top of an overlay of ours the cache had not shown yet: that overlay's
+    // resourceVersion (its event is the cache catching up with that write, not with this one).
+    std::string previous_rv;
   };
-  // The object the cache returned, or the overlay under `key` while the cache still shows what
-  // the overlay replaced.
-  std::optional<nlohmann::json> Current(const std::string& key,
-                                        std::optional<nlohmann::json> cached);
-  // Called by the informer handlers after the cache took in an event for the object.
+  // The object the cache holds (`read_cache`), or the overlay under `key` while the cache still
+  // shows what the overlay replaced. The overlay is looked at before the cache is read: the
+  // informer updates its cache before its handler drops an overlay, so an overlay already gone
+  // means the cache shows the write.
+  std::optional<nlohmann::json> Current(
+      const std::string& key, const std::function<std::optional<nlohmann::json>()>& read_cache);
+  // Called by the informer handlers after the cache took in an event for the object (null: a
+  // deletion).
   void ForgetOverlayOnceSeen(const std::string& key, const nlohmann::json* object);
   void Remember(const std::string& key, const std::optional<nlohmann::json>& before,
                 nlohmann::json written);
-  // The overlay of a Secret write. The watch may deliver the write, and even a deletion after it,
-  // before the response is back; an overlay installed after that could hide the deletion (when
-  // the cache did not have the Secret before). So ExpectWrite() puts a pending placeholder before
-  // the request, which any event for the object drops, and SettleWrite() makes it the overlay of
-  // `written` (as Remember does) only if it is still there; it drops it when the write failed
-  // (`written` null).
-  void ExpectWrite(const std::string& key);
-  void SettleWrite(const std::string& key, const std::optional<nlohmann::json>& before,
-                   const nlohmann::json* written);
+  // The overlay of a write over `before` (what Current() returned). The watch may deliver the
+  // write, and even a deletion after it, before the response is back; an overlay installed after
+  // that could hide the deletion (when the cache did not have the object before). So
+  // ExpectWrite() puts a pending placeholder before the request, which any event for the object
+  // drops except old news (`before` itself, replayed by a list or a late watch), and
+  // SettleWrite() makes it the overlay of `written` (as Remember does) only if it is still there;
+  // it drops it when the write failed (`written` null).
+  void ExpectWrite(const std::string& key, const std::optional<nlohmann::json>& before);
+  void SettleWrite(const std::string& key, const nlohmann::json* written);
 
   void SyncExternalSecret(const std::string& ns, const std::string& name, const op::WorkItem& item);
   void SyncStore(op::StoreKind kind, const std::string& ns, const std::string& name);

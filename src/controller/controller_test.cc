@@ -170,13 +170,23 @@ class ControllerTest : public ::testing::Test {
     }
     return n;
   }
-  // Requests that change something, other than Events.
+  // A request that changes something, other than an Event.
+  static bool IsWrite(const kube::testing::FakeApiserver::Recorded& r) {
+    return r.method != "GET" && r.path.find("/events") == std::string::npos;
+  }
+  // The requests that change something, other than Events.
   int Writes() const {
     int n = 0;
-    for (const auto& r : apiserver_.requests()) {
-      if (r.method != "GET" && r.path.find("/events") == std::string::npos) ++n;
-    }
+    for (const auto& r : apiserver_.requests()) n += IsWrite(r) ? 1 : 0;
     return n;
+  }
+  // The writes after the first `n`, for a failure message.
+  std::string WritesAfter(int n) const {
+    std::string out = "writes after the first " + std::to_string(n) + ":";
+    for (const auto& r : apiserver_.requests()) {
+      if (IsWrite(r) && n-- <= 0) out += "\n  " + r.method + " " + r.path + " " + r.body;
+    }
+    return out;
   }
   static op::WorkItem Item(const std::string& key) {
     return op::WorkItem{key, op::Trigger::kEvent, SystemClock::Get()->NowMillis()};
@@ -279,7 +289,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
 
     // While the Secret cache still shows the state before the write...
     c->Process(Item("es:team/db"));
-    EXPECT_EQ(Writes(), writes);
+    EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
     // ... and once the Secret watch has delivered it.
     ReleaseSecretWatch();
     ASSERT_TRUE(WaitForWatch("secrets"));
@@ -287,7 +297,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
     c->Process(Item("ss:team/fake"));
     EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
     EXPECT_EQ(RvOf(Es("db")), es_rv);
-    EXPECT_EQ(Writes(), writes);
+    EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
     c->controller->Stop();
   }
 
@@ -303,7 +313,7 @@ TEST_F(ControllerTest, NoSecondWriteWhenNothingChangedAlsoAfterARestart) {
   EXPECT_EQ(Sample(restarted->metrics(), EsSeries("externalsecret_sync_calls_error", "db")), 0);
   EXPECT_EQ(RvOf(Secret("db-secret")), secret_rv);
   EXPECT_EQ(RvOf(Es("db")), es_rv);
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
   ASSERT_TRUE(restarted->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "Created"), 1);
   EXPECT_EQ(EventCount("db", "Updated"), 0);
@@ -520,11 +530,11 @@ TEST_F(ControllerTest, TakesOverAnUnlabelledSecretAfterAlreadyExists) {
   // Nothing more is written, before and after the watch shows the adopted Secret.
   const int writes = Writes();
   c->Process(Item("es:team/db"));
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
   ReleaseSecretWatch();
   ASSERT_TRUE(WaitForWatch("secrets"));
   c->Process(Item("es:team/db"));
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
 }
 
 TEST_F(ControllerTest, AnUpdateRightAfterTheCreateIsNotFollowedByAnotherCreate) {
@@ -555,12 +565,12 @@ TEST_F(ControllerTest, AnUpdateRightAfterTheCreateIsNotFollowedByAnotherCreate) 
 
   const int writes = Writes();
   c->Process(Item("es:team/db"));
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
   EXPECT_EQ(apiserver_.CountRequests("POST", "/api/v1/namespaces/team/secrets"), 1);
   ReleaseSecretWatch();
   ASSERT_TRUE(WaitForWatch("secrets"));
   c->Process(Item("es:team/db"));
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
   ASSERT_TRUE(c->controller->FlushEvents(std::chrono::seconds(5)));
   EXPECT_EQ(EventCount("db", "Updated"), 1);
 }
@@ -587,7 +597,7 @@ TEST_F(ControllerTest, MergeOntoAnExistingSecretKeepsForeignKeys) {
   // Merge targets are read live each time; nothing changed, nothing is written.
   const int writes = Writes();
   c->Process(Item("es:team/db"));
-  EXPECT_EQ(Writes(), writes);
+  EXPECT_EQ(Writes(), writes) << WritesAfter(writes);
 }
 
 TEST_F(ControllerTest, MissingStoreFailsAndRetriesWithBackoff) {
