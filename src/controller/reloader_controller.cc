@@ -405,12 +405,18 @@ void ReloaderController::ScheduleNamespace(const std::string& ns, std::int64_t d
 }
 
 std::vector<reloader::SourceInfo> ReloaderController::SourcesOf(
-    const std::string& ns, std::map<reloader::SourceRef, std::string>* hashes) {
-  std::vector<reloader::SourceRef> refs;
-  {
+    const std::string& ns, const reloader::Candidates& candidates,
+    std::map<reloader::SourceRef, std::string>* hashes) {
+  std::set<reloader::SourceRef> refs = candidates.refs;
+  if (candidates.all_secrets || candidates.all_configmaps) {
     std::lock_guard lock(mu_);
     if (auto it = sources_by_ns_.find(ns); it != sources_by_ns_.end()) {
-      refs.assign(it->second.begin(), it->second.end());
+      for (const reloader::SourceRef& ref : it->second) {
+        if (ref.kind == reloader::SourceKind::kSecret ? candidates.all_secrets
+                                                      : candidates.all_configmaps) {
+          refs.insert(ref);
+        }
+      }
     }
   }
   std::vector<reloader::SourceInfo> out;
@@ -474,7 +480,8 @@ void ReloaderController::Process(const std::string& key) {
     return;
   }
   std::map<reloader::SourceRef, std::string> all_hashes;
-  const std::vector<reloader::SourceInfo> sources = SourcesOf(ns, &all_hashes);
+  const std::vector<reloader::SourceInfo> sources =
+      SourcesOf(ns, reloader::CandidateSources(*workload, options_.rules), &all_hashes);
   std::map<reloader::SourceRef, std::string> hashes;
   for (const reloader::SourceRef& ref :
        reloader::WatchedSources(*workload, sources, options_.rules)) {

@@ -119,8 +119,10 @@ class ReloaderController {
   // Schedules every workload of `ns` after `delay_ms` (0: now, in the event lane).
   void ScheduleNamespace(const std::string& ns, std::int64_t delay_ms);
   bool NamespaceAllowed(const std::string& ns) const;
-  // The sources of `ns` from the caches, for the rules.
+  // The `candidates` of `ns` that exist, from the caches, for the rules; their content hashes
+  // into `hashes`.
   std::vector<reloader::SourceInfo> SourcesOf(const std::string& ns,
+                                              const reloader::Candidates& candidates,
                                               std::map<reloader::SourceRef, std::string>* hashes);
   void Work(std::stop_token stop);
   void Retry(const std::string& key);
@@ -142,7 +144,8 @@ class ReloaderController {
   std::unique_ptr<kube::Informer> namespaces_;
 
   mutable std::mutex mu_;
-  // Guarded by mu_: workload keys and source names per namespace, from the caches.
+  // Guarded by mu_: workload keys and source names per namespace, from the caches (the source
+  // names serve workloads whose reload annotations name sources by regular expression).
   std::map<std::string, std::set<std::string>> workloads_by_ns_;
   std::map<std::string, std::set<reloader::SourceRef>> sources_by_ns_;
   // Guarded by mu_: the resourceVersion a workload had when we patched it, until the cache shows

@@ -53,6 +53,15 @@ bool ShouldReload(const Workload& workload, const SourceInfo& source, const Rule
   return Decide(workload, ReferencedSources(workload), source, options);
 }
 
+Candidates CandidateSources(const Workload& workload, const RuleOptions& options) {
+  Candidates out;
+  out.refs = ReferencedSources(workload);
+  const Annotations& a = EffectiveAnnotations(workload, options);
+  out.all_secrets = !CommaList(Get(a, options.secret_reload_annotation)).empty();
+  out.all_configmaps = !CommaList(Get(a, options.configmap_reload_annotation)).empty();
+  return out;
+}
+
 std::vector<SourceRef> WatchedSources(const Workload& workload,
                                       const std::vector<SourceInfo>& sources,
                                       const RuleOptions& options) {

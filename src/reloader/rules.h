@@ -20,6 +20,7 @@
 // with auto_reload_all every used source unless the workload says auto: "false".
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,16 @@ struct SourceInfo {
 
 // Whether a change of `source` (in the workload's namespace) should roll `workload`.
 bool ShouldReload(const Workload& workload, const SourceInfo& source, const RuleOptions& options);
+
+// The sources of the namespace ShouldReload can hold for: the ones the workload uses, and every
+// source of a kind whose reload annotation names any (its entries are regular expressions, so no
+// list of names can stand in for them). A caller need look up no other source.
+struct Candidates {
+  std::set<SourceRef> refs;
+  bool all_secrets = false;
+  bool all_configmaps = false;
+};
+Candidates CandidateSources(const Workload& workload, const RuleOptions& options);
 
 // The sources of the namespace for which ShouldReload holds, in `sources`' order.
 std::vector<SourceRef> WatchedSources(const Workload& workload,

@@ -118,5 +118,50 @@ TEST(WatchedSourcesTest, EverySourceTheRulesSelect) {
             (std::vector<SourceRef>{kDb, {SourceKind::kConfigMap, "other"}, kApi}));
 }
 
+TEST(CandidateSourcesTest, WhatTheWorkloadUsesUnlessAReloadAnnotationNamesSources) {
+  const Candidates used = CandidateSources(Using({{"reloader.stakater.com/auto", "true"}}), {});
+  EXPECT_EQ(used.refs, (std::set<SourceRef>{kDb, kApi, kSettings}));
+  EXPECT_FALSE(used.all_secrets);
+  EXPECT_FALSE(used.all_configmaps);
+
+  const Candidates named =
+      CandidateSources(Using({{"secret.reloader.stakater.com/reload", "unused, api-.*"}}), {});
+  EXPECT_TRUE(named.all_secrets);
+  EXPECT_FALSE(named.all_configmaps);
+  const Candidates on_template = CandidateSources(
+      Using({{"configmap.reloader.stakater.com/reload", "other"}}, /*on_template=*/true), {});
+  EXPECT_FALSE(on_template.all_secrets);
+  EXPECT_TRUE(on_template.all_configmaps);
+  EXPECT_FALSE(
+      CandidateSources(Using({{"secret.reloader.stakater.com/reload", " , "}}), {}).all_secrets);
+}
+
+TEST(CandidateSourcesTest, NoSourceOutsideTheCandidatesIsEverWatched) {
+  const std::vector<SourceInfo> sources = {Info(kDb),
+                                           Info(kApi, {{"reloader.stakater.com/match", "true"}}),
+                                           Info(kUnused),
+                                           Info(kSettings),
+                                           Info({SourceKind::kConfigMap, "other"}),
+                                           Info({SourceKind::kSecret, "api-extra"})};
+  RuleOptions all;
+  all.auto_reload_all = true;
+  for (const RuleOptions& o : {RuleOptions{}, all}) {
+    for (const auto& annotations : std::vector<std::map<std::string, std::string>>{
+             {},
+             {{"reloader.stakater.com/auto", "true"}},
+             {{"reloader.stakater.com/search", "true"}},
+             {{"secret.reloader.stakater.com/reload", "unused, api-.*"}},
+             {{"configmap.reloader.stakater.com/reload", "other"}},
+             {{"reloader.stakater.com/auto", "false"}}}) {
+      const Workload w = Using(annotations);
+      const Candidates c = CandidateSources(w, o);
+      for (const SourceRef& ref : WatchedSources(w, sources, o)) {
+        const bool all_of_kind = ref.kind == SourceKind::kSecret ? c.all_secrets : c.all_configmaps;
+        EXPECT_TRUE(all_of_kind || c.refs.count(ref)) << ref.name;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace coffer::reloader
