@@ -191,7 +191,7 @@ TEST_F(PushSecretControllerTest, RefusesRemoteSecretWithoutManagedByTag) {
 
 TEST_F(PushSecretControllerTest, PropertiesMergeAndIfNotExistsLeavesExistingAlone) {
   coffer_.Create("team/doc", R"({"keep":"x"})");
-  remote_->TagResource("team/doc", {{"managed-by", "external-secrets"}});
+  ASSERT_TRUE(remote_->TagResource("team/doc", {{"managed-by", "external-secrets"}}).ok());
   apiserver_.Seed("secrets", SourceSecret("tls", {{"tls.crt", "CRT"}, {"tls.key", kValue}}));
   apiserver_.Seed("pushsecrets", PushSecretObject("merge", "tls",
                                                   {Entry("tls.crt", "team/doc", "crt"),
