@@ -3,7 +3,9 @@
 # Declares the library coffer_<name> (alias coffer::<name>) from every *.cc in the calling folder
 # and its subfolders, except *_test.cc, *_pgtest.cc, *_bench.cc and *_fuzz.cc. Includes are rooted
 # at src/. When tests are on, every *_test.cc goes into one GoogleTest binary, coffer_<name>_tests,
-# labelled `unit`.
+# labelled `unit`. With COFFER_UNIT_TESTS=OFF that binary is left out of `all` and its tests are
+# not registered (tools/test.sh runs the unit tests once, in the ASan+UBSan build); it can still be
+# built by name, as the kube step does with coffer_kube_tests.
 function(coffer_component)
   cmake_parse_arguments(C "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB_RECURSE _srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
@@ -23,9 +25,16 @@ function(coffer_component)
   if(COFFER_BUILD_TESTS)
     file(GLOB_RECURSE _tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
     if(_tests)
-      add_executable(coffer_${C_NAME}_tests ${_tests})
+      if(COFFER_UNIT_TESTS)
+        add_executable(coffer_${C_NAME}_tests ${_tests})
+      else()
+        add_executable(coffer_${C_NAME}_tests EXCLUDE_FROM_ALL ${_tests})
+      endif()
       target_link_libraries(coffer_${C_NAME}_tests PRIVATE coffer_${C_NAME} ${C_TEST_DEPS}
                             GTest::gtest_main GTest::gmock)
+      if(NOT COFFER_UNIT_TESTS)
+        return()
+      endif()
       gtest_discover_tests(coffer_${C_NAME}_tests
         PROPERTIES LABELS unit
         DISCOVERY_TIMEOUT 120
