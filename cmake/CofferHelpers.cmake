@@ -32,6 +32,7 @@ function(coffer_component)
       endif()
       target_link_libraries(coffer_${C_NAME}_tests PRIVATE coffer_${C_NAME} ${C_TEST_DEPS}
                             GTest::gtest_main GTest::gmock)
+      target_compile_options(coffer_${C_NAME}_tests PRIVATE ${COFFER_TEST_COMPILE_OPTIONS})
       if(NOT COFFER_UNIT_TESTS)
         return()
       endif()

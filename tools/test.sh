@@ -7,7 +7,8 @@
 #   2. The kube tests (label kube) against a real Kubernetes 1.20 control plane; its binaries are
 #      built once per machine and cached (tools/kube/control-plane.sh build, ~9 minutes the first
 #      time).
-#   3. The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
+#   3. The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan: -O1 -g1,
+#      the test files at -O0).
 #   4. A short libFuzzer run of every fuzz target (clang, preset fuzz).
 # Env: COFFER_FUZZ_SECONDS (default 30 per target), COFFER_SKIP_KUBE=1, COFFER_SKIP_ASAN=1,
 # COFFER_SKIP_FUZZ=1, COFFER_RELEASE_UNIT_TESTS=1.
