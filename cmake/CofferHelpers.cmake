@@ -25,21 +25,20 @@ function(coffer_component)
   if(COFFER_BUILD_TESTS)
     file(GLOB_RECURSE _tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
     if(_tests)
-      if(COFFER_UNIT_TESTS)
-        add_executable(coffer_${C_NAME}_tests ${_tests})
-      else()
-        add_executable(coffer_${C_NAME}_tests EXCLUDE_FROM_ALL ${_tests})
+      set(_exclude "")
+      if(NOT COFFER_UNIT_TESTS)
+        set(_exclude EXCLUDE_FROM_ALL)
       endif()
+      add_executable(coffer_${C_NAME}_tests ${_exclude} ${_tests})
       target_link_libraries(coffer_${C_NAME}_tests PRIVATE coffer_${C_NAME} ${C_TEST_DEPS}
                             GTest::gtest_main GTest::gmock)
       target_compile_options(coffer_${C_NAME}_tests PRIVATE ${COFFER_TEST_COMPILE_OPTIONS})
-      if(NOT COFFER_UNIT_TESTS)
-        return()
+      if(COFFER_UNIT_TESTS)
+        gtest_discover_tests(coffer_${C_NAME}_tests
+          PROPERTIES LABELS unit
+          DISCOVERY_TIMEOUT 120
+          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
       endif()
-      gtest_discover_tests(coffer_${C_NAME}_tests
-        PROPERTIES LABELS unit
-        DISCOVERY_TIMEOUT 120
-        WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
     endif()
   endif()
 endfunction()
